@@ -1,0 +1,12 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Config } from './config.ts';
+import type { Database } from './db/database.ts';
+import type { LiveHub } from './live/hub.ts';
+
+/** What every resolver gets: one forked EntityManager per request or operation. */
+export interface Context {
+  config: Config;
+  db: Database;
+  em: EntityManager;
+  live: LiveHub;
+}

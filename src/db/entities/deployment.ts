@@ -1,0 +1,40 @@
+import { randomUUID } from 'node:crypto';
+import { defineEntity, type InferEntity } from '@mikro-orm/core';
+import { EXECUTORS } from '../../stages.ts';
+import { ProjectSchema } from './project.ts';
+
+export interface EnvVar {
+  name: string;
+  value: string;
+}
+
+export const DeploymentSchema = defineEntity({
+  name: 'Deployment',
+  tableName: 'deployment',
+  properties: (p) => ({
+    id: p
+      .uuid()
+      .primary()
+      .onCreate(() => randomUUID()),
+    projectId: p.manyToOne(ProjectSchema).mapToPk().fieldName('project_id').deleteRule('cascade').index(),
+    serviceName: p.text(),
+    servicePath: p.text(),
+    executor: p.enum([...EXECUTORS]),
+    healthCheckPath: p.text().nullable(),
+    env: p
+      .json<EnvVar[]>()
+      .columnType('jsonb')
+      .onCreate(() => []),
+    createdAt: p
+      .datetime()
+      .columnType('timestamptz')
+      .onCreate(() => new Date()),
+    updatedAt: p
+      .datetime()
+      .columnType('timestamptz')
+      .onCreate(() => new Date())
+      .onUpdate(() => new Date()),
+  }),
+});
+
+export type Deployment = InferEntity<typeof DeploymentSchema>;

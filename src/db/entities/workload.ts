@@ -1,0 +1,75 @@
+import { randomUUID } from 'node:crypto';
+import { defineEntity, type InferEntity } from '@mikro-orm/core';
+import { EXECUTORS, WORKLOAD_STAGES } from '../../stages.ts';
+import { DeploymentSchema } from './deployment.ts';
+import { RunnerSchema } from './runner.ts';
+
+export const WorkloadSchema = defineEntity({
+  name: 'Workload',
+  tableName: 'workload',
+  properties: (p) => ({
+    id: p
+      .uuid()
+      .primary()
+      .onCreate(() => randomUUID()),
+    deploymentId: p.manyToOne(DeploymentSchema).mapToPk().fieldName('deployment_id').deleteRule('cascade'),
+    servicePath: p.text(),
+    stage: p.enum([...WORKLOAD_STAGES]).default('pending'),
+    /** The executor decided in `validate` (null until then). */
+    executor: p.enum([...EXECUTORS]).nullable(),
+    containerId: p.text().nullable(),
+    pid: p.integer().nullable(),
+    port: p.integer().nullable(),
+    url: p.text().nullable(),
+    error: p.text().nullable(),
+    failedStage: p.enum([...WORKLOAD_STAGES]).nullable(),
+    exitCode: p.integer().nullable(),
+    stopRequested: p.boolean().default(false),
+    runnerId: p
+      .manyToOne(RunnerSchema)
+      .mapToPk()
+      .fieldName('runner_id')
+      .nullable()
+      .deleteRule('set null')
+      .index(),
+    /** Last log `seq` handed out; the log writer reserves ranges from it. */
+    logSeq: p.integer().default(0),
+    createdAt: p
+      .datetime()
+      .columnType('timestamptz')
+      .onCreate(() => new Date()),
+    updatedAt: p
+      .datetime()
+      .columnType('timestamptz')
+      .onCreate(() => new Date())
+      .onUpdate(() => new Date()),
+    startedAt: p.datetime().columnType('timestamptz').nullable(),
+    finishedAt: p.datetime().columnType('timestamptz').nullable(),
+  }),
+  indexes: [
+    { name: 'workload_deployment_created_idx', properties: ['deploymentId', 'createdAt'] },
+    { name: 'workload_created_idx', properties: ['createdAt'] },
+    // The claim query scans pending workloads oldest first.
+    {
+      name: 'workload_pending_idx',
+      expression: `create index "workload_pending_idx" on "workload" ("created_at") where "stage" = 'pending'`,
+    },
+  ],
+  uniques: [
+    // A port belongs to at most one live workload, across every runner.
+    {
+      name: 'workload_live_port_unique',
+      expression: `create unique index "workload_live_port_unique" on "workload" ("port") where "port" is not null and "stage" not in ('stopped', 'failed')`,
+    },
+  ],
+  // The stage, executor and failed_stage columns also get a check of their enum values.
+  checks: [
+    { name: 'workload_log_seq_check', expression: 'log_seq >= 0' },
+    {
+      name: 'workload_terminal_finished_check',
+      expression: `(stage in ('stopped', 'failed')) = (finished_at is not null)`,
+    },
+  ],
+});
+
+export type Workload = InferEntity<typeof WorkloadSchema>;

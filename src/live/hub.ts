@@ -1,0 +1,15 @@
+import type { LogEntryRow } from '../sql/read-logs.ts';
+import type { WorkloadRow } from '../sql/workload-row.ts';
+
+/**
+ * Live views of workloads for subscriptions. Both iterators end by
+ * themselves once the workload is terminal and everything was delivered, and
+ * when `signal` aborts (the client went away).
+ */
+export interface LiveHub {
+  /** The current state first, then every committed change; ends after the terminal state. */
+  workloadUpdates(workloadId: string, signal: AbortSignal): AsyncIterable<WorkloadRow>;
+  /** Every entry with seq > after, in order without gaps; ends after the terminal stage's last entry. */
+  workloadLogs(workloadId: string, after: number, signal: AbortSignal): AsyncIterable<LogEntryRow>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,7 @@
+import { DEPLOYMENT_STATUSES, EXECUTORS, LOG_LEVELS, WORKLOAD_STAGES } from '../stages.ts';
+import { builder } from './builder.ts';
+
+export const WorkloadStageEnum = builder.enumType('WorkloadStage', { values: WORKLOAD_STAGES });
+export const LogLevelEnum = builder.enumType('LogLevel', { values: LOG_LEVELS });
+export const DeploymentStatusEnum = builder.enumType('DeploymentStatus', { values: DEPLOYMENT_STATUSES });
+export const ExecutorEnum = builder.enumType('Executor', { values: EXECUTORS });

@@ -1,0 +1,9 @@
+import { builder } from './builder.ts';
+import './enums.ts';
+import './project.ts';
+import './deployment.ts';
+import './workload.ts';
+import './workload-log.ts';
+import './runner.ts';
+
+export const schema = builder.toSchema({ sortSchema: true });

@@ -1,0 +1,59 @@
+import { notFound } from '../errors.ts';
+import { abortable } from '../live/abortable.ts';
+import { readLogs } from '../sql/read-logs.ts';
+import { getWorkloadRow } from '../sql/transition.ts';
+import { LOGS_DEFAULT_PAGE, LOGS_MAX_PAGE, parseId, parsePageSize, parseSeq } from '../validation/input.ts';
+import { builder } from './builder.ts';
+import { LogLevelEnum, WorkloadStageEnum } from './enums.ts';
+import { WorkloadLogEntryRef, WorkloadRef } from './refs.ts';
+
+WorkloadLogEntryRef.implement({
+  description: 'One line of a workload log. seq is 1, 2, 3… per workload with no gaps.',
+  fields: (t) => ({
+    seq: t.exposeInt('seq'),
+    timestamp: t.expose('timestamp', { type: 'DateTime' }),
+    stage: t.field({ type: WorkloadStageEnum, resolve: (e) => e.stage }),
+    level: t.field({ type: LogLevelEnum, resolve: (e) => e.level }),
+    message: t.exposeString('message'),
+  }),
+});
+
+builder.objectFields(WorkloadRef, (t) => ({
+  logs: t.field({
+    type: [WorkloadLogEntryRef],
+    description: `Stored entries with seq > after, oldest first (first: default ${LOGS_DEFAULT_PAGE}, at most ${LOGS_MAX_PAGE}).`,
+    args: {
+      after: t.arg.int(),
+      first: t.arg.int(),
+      stage: t.arg({ type: WorkloadStageEnum }),
+      level: t.arg({ type: LogLevelEnum }),
+    },
+    resolve: (w, args, { db }) =>
+      readLogs(db.pool, w.id, {
+        after: parseSeq(args.after),
+        limit: parsePageSize(args.first, LOGS_DEFAULT_PAGE, LOGS_MAX_PAGE),
+        stage: args.stage,
+        level: args.level,
+      }),
+  }),
+  logCount: t.int({
+    description: 'Number of stored entries (the last seq).',
+    resolve: (w) => w.logSeq,
+  }),
+}));
+
+builder.subscriptionFields((t) => ({
+  workloadLogs: t.field({
+    type: WorkloadLogEntryRef,
+    description:
+      'Replays stored entries with seq > after (all when null), then live ones, in seq order with no gap; completes once the workload is terminal and its last entry was sent.',
+    args: { workloadId: t.arg.id({ required: true }), after: t.arg.int() },
+    subscribe: async (_root, args, { db, live }) => {
+      const id = parseId(args.workloadId, 'workloadId');
+      const after = parseSeq(args.after);
+      if (!(await getWorkloadRow(db.pool, id))) throw notFound('Workload', id);
+      return abortable((signal) => live.workloadLogs(id, after, signal));
+    },
+    resolve: (entry) => entry,
+  }),
+}));

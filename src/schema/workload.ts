@@ -1,0 +1,161 @@
+import { DeploymentSchema, ProjectSchema } from '../db/entities/index.ts';
+import { invalidTransition, notFound } from '../errors.ts';
+import { abortable } from '../live/abortable.ts';
+import { cancelPending } from '../sql/cancel-pending.ts';
+import { createWorkloadRow } from '../sql/create-workload.ts';
+import { getWorkloadRow, requestStop } from '../sql/transition.ts';
+import type { WorkloadRow } from '../sql/workload-row.ts';
+import { isTerminal } from '../stages.ts';
+import { parseId } from '../validation/input.ts';
+import { parseServicePath } from '../validation/paths.ts';
+import { builder } from './builder.ts';
+import { ExecutorEnum, WorkloadStageEnum } from './enums.ts';
+import { DeploymentRef, WorkloadConnection, WorkloadRef } from './refs.ts';
+import { workloadPage } from './workload-page.ts';
+
+WorkloadRef.implement({
+  description:
+    'One attempt to run a deployment: pending → validate → build → deploy → running, then stopped or failed.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    deploymentId: t.exposeID('deploymentId'),
+    deployment: t.field({
+      type: DeploymentRef,
+      resolve: (w, _args, { em }) => em.findOneOrFail(DeploymentSchema, { id: w.deploymentId }),
+    }),
+    servicePath: t.exposeString('servicePath'),
+    stage: t.field({ type: WorkloadStageEnum, resolve: (w) => w.stage }),
+    executor: t.field({
+      type: ExecutorEnum,
+      nullable: true,
+      description: 'The executor chosen in validate (local or docker); null before.',
+      resolve: (w) => w.executor,
+    }),
+    containerId: t.exposeString('containerId', { nullable: true }),
+    pid: t.exposeInt('pid', {
+      nullable: true,
+      description: 'Leader of the process group the runner spawned.',
+    }),
+    port: t.exposeInt('port', { nullable: true }),
+    url: t.exposeString('url', { nullable: true }),
+    error: t.exposeString('error', { nullable: true }),
+    failedStage: t.field({ type: WorkloadStageEnum, nullable: true, resolve: (w) => w.failedStage }),
+    exitCode: t.exposeInt('exitCode', { nullable: true }),
+    stopRequested: t.exposeBoolean('stopRequested'),
+    runnerId: t.exposeID('runnerId', { nullable: true, description: 'The runner that claimed it.' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    startedAt: t.expose('startedAt', { type: 'DateTime', nullable: true }),
+    finishedAt: t.expose('finishedAt', { type: 'DateTime', nullable: true }),
+  }),
+});
+
+const CreateWorkloadInput = builder.inputType('CreateWorkloadInput', {
+  fields: (t) => ({
+    deploymentId: t.id({ required: true }),
+    servicePath: t.string({ description: "Defaults to the deployment's servicePath." }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  workload: t.field({
+    type: WorkloadRef,
+    nullable: true,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, { db }) => getWorkloadRow(db.pool, parseId(args.id)),
+  }),
+  workloads: t.field({
+    type: WorkloadConnection,
+    description: 'Workloads, newest first.',
+    args: {
+      deploymentId: t.arg.id(),
+      stage: t.arg({ type: WorkloadStageEnum }),
+      first: t.arg.int(),
+      after: t.arg.string(),
+    },
+    resolve: (_root, args, { db }) =>
+      workloadPage(db.pool, {
+        ...args,
+        deploymentId: args.deploymentId ? parseId(args.deploymentId, 'deploymentId') : null,
+      }),
+  }),
+}));
+
+/** How long stopWorkload waits for the owning runner beyond STOP_TIMEOUT_MS. */
+const STOP_WAIT_MARGIN_MS = 15_000;
+
+builder.mutationFields((t) => ({
+  createWorkload: t.field({
+    type: WorkloadRef,
+    description: 'Creates a pending workload; a runner claims it and takes it through the stages.',
+    args: { input: t.arg({ type: CreateWorkloadInput, required: true }) },
+    resolve: async (_root, { input }, { em, db }) => {
+      const deploymentId = parseId(input.deploymentId, 'deploymentId');
+      const deployment = await em.findOne(DeploymentSchema, { id: deploymentId });
+      if (!deployment) throw notFound('Deployment', deploymentId);
+      const project = await em.findOneOrFail(ProjectSchema, { id: deployment.projectId });
+      const servicePath = await parseServicePath(
+        project.rootPath,
+        input.servicePath ?? deployment.servicePath,
+      );
+      return createWorkloadRow(db.pool, deploymentId, servicePath);
+    },
+  }),
+  stopWorkload: t.field({
+    type: WorkloadRef,
+    description:
+      'Stops a running workload or cancels one still on its way; returns once it is terminal (stopped or failed).',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, args, { db, live, config }) => {
+      const id = parseId(args.id);
+      const current = await getWorkloadRow(db.pool, id);
+      if (!current) throw notFound('Workload', id);
+      if (isTerminal(current.stage)) {
+        throw invalidTransition(
+          `Workload ${id} is already ${current.stage}: only a live workload can be stopped`,
+        );
+      }
+      if (current.stage === 'pending') {
+        const cancelled = await cancelPending(db.pool, id);
+        if (cancelled) return cancelled;
+      }
+      const requested = await requestStop(db.pool, id);
+      if (!requested) return (await getWorkloadRow(db.pool, id))!;
+      return waitForTerminal(
+        live.workloadUpdates.bind(live),
+        id,
+        config.stopTimeoutMs + STOP_WAIT_MARGIN_MS,
+        requested,
+      );
+    },
+  }),
+}));
+
+async function waitForTerminal(
+  updates: (id: string, signal: AbortSignal) => AsyncIterable<WorkloadRow>,
+  id: string,
+  timeoutMs: number,
+  fallback: WorkloadRow,
+): Promise<WorkloadRow> {
+  let last = fallback;
+  const signal = AbortSignal.timeout(timeoutMs);
+  for await (const row of abortable((inner) => updates(id, AbortSignal.any([inner, signal])))) {
+    last = row;
+    if (isTerminal(row.stage)) break;
+  }
+  return last;
+}
+
+builder.subscriptionFields((t) => ({
+  workloadUpdated: t.field({
+    type: WorkloadRef,
+    description: "The workload's current state, then every change; completes after the terminal state.",
+    args: { workloadId: t.arg.id({ required: true }) },
+    subscribe: async (_root, args, { db, live }) => {
+      const id = parseId(args.workloadId, 'workloadId');
+      if (!(await getWorkloadRow(db.pool, id))) throw notFound('Workload', id);
+      return abortable((signal) => live.workloadUpdates(id, signal));
+    },
+    resolve: (row) => row,
+  }),
+}));

@@ -1,0 +1,147 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
+import { GraphQLError } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { createYoga, type Plugin } from 'graphql-yoga';
+import { WebSocketServer } from 'ws';
+import { isAuthorized } from './auth.ts';
+import type { Config } from './config.ts';
+import type { Context } from './context.ts';
+import type { Database } from './db/database.ts';
+import { unauthenticated } from './errors.ts';
+import type { LiveHub } from './live/hub.ts';
+import { schema } from './schema/index.ts';
+
+export const GRAPHQL_PATH = '/graphql';
+/** Queries nested deeper than this are refused at validation. */
+export const MAX_QUERY_DEPTH = 15;
+
+export interface App {
+  /** Listens on config.host:config.port (0 picks a free port). */
+  start(): Promise<{ url: string; port: number }>;
+  /** Closes every HTTP and WebSocket connection it accepted. */
+  stop(): Promise<void>;
+  server: Server;
+}
+
+export interface AppOptions {
+  config: Config;
+  db: Database;
+  live: LiveHub;
+  log?: (line: string) => void;
+}
+
+/** Refuses HTTP requests without the configured bearer token (GraphiQL's page itself is public). */
+function authPlugin(token: string | undefined): Plugin {
+  return {
+    onRequest({ request, endResponse, fetchAPI }) {
+      if (isAuthorized(token, request.headers.get('authorization'))) return;
+      const accept = request.headers.get('accept') ?? '';
+      if (request.method === 'GET' && accept.includes('text/html')) return;
+      const error = unauthenticated();
+      endResponse(
+        new fetchAPI.Response(
+          JSON.stringify({ errors: [{ message: error.message, extensions: { code: 'UNAUTHENTICATED' } }] }),
+          {
+            status: 401,
+            headers: { 'content-type': 'application/json', 'www-authenticate': 'Bearer' },
+          },
+        ),
+      );
+    },
+  };
+}
+
+export function buildApp({ config, db, live, log = () => {} }: AppOptions): App {
+  const yoga = createYoga<{ authorized?: boolean }, Context>({
+    schema,
+    graphqlEndpoint: GRAPHQL_PATH,
+    landingPage: false,
+    graphiql: { title: 'AgentForge', subscriptionsProtocol: 'WS' },
+    maskedErrors: true,
+    maxRequestBodySize: 1_000_000,
+    logging: {
+      debug: () => {},
+      info: () => {},
+      warn: (...args) => log(`warn: ${args.map(String).join(' ')}`),
+      error: (...args) =>
+        log(`error: ${args.map((a) => (a instanceof Error ? (a.stack ?? a.message) : String(a))).join(' ')}`),
+    },
+    plugins: [authPlugin(config.apiToken), maxDepthPlugin({ n: MAX_QUERY_DEPTH, ignoreIntrospection: true })],
+    context: () => ({ config, db, em: db.orm.em.fork(), live }),
+  });
+
+  const server = createServer(yoga);
+  const wsServer = new WebSocketServer({ server, path: GRAPHQL_PATH });
+
+  // graphql-ws goes through yoga's envelop, so WebSocket operations get the
+  // same plugins (depth limit, masking), validation and context as HTTP.
+  const wsHandle = useServer<Record<string, unknown>, { authorized: boolean }>(
+    {
+      onConnect: (ctx) => {
+        ctx.extra.authorized =
+          isAuthorized(config.apiToken, ctx.connectionParams?.authorization) ||
+          isAuthorized(config.apiToken, ctx.extra.request.headers.authorization);
+        return true;
+      },
+      onSubscribe: async (ctx, _id, payload) => {
+        if (!ctx.extra.authorized) return [unauthenticated()];
+        const enveloped = yoga.getEnveloped({
+          ...ctx,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params: payload,
+        });
+        let document: ReturnType<typeof enveloped.parse>;
+        try {
+          document = enveloped.parse(payload.query);
+        } catch (error) {
+          if (error instanceof GraphQLError) return [error];
+          throw error;
+        }
+        const errors = enveloped.validate(enveloped.schema, document);
+        if (errors.length > 0) return errors;
+        return {
+          schema: enveloped.schema,
+          operationName: payload.operationName,
+          document,
+          variableValues: payload.variables,
+          contextValue: await enveloped.contextFactory(),
+          rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe },
+        };
+      },
+      execute: (args) => (args.rootValue as { execute: (a: typeof args) => unknown }).execute(args) as never,
+      subscribe: (args) =>
+        (args.rootValue as { subscribe: (a: typeof args) => unknown }).subscribe(args) as never,
+    },
+    wsServer,
+  );
+
+  let stopping: Promise<void> | undefined;
+  return {
+    server,
+    async start() {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.port, config.host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      const { port } = server.address() as AddressInfo;
+      const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+      return { url: `http://${host}:${port}${GRAPHQL_PATH}`, port };
+    },
+    stop() {
+      stopping ??= (async () => {
+        for (const client of wsServer.clients) client.close(1001, 'Server shutting down');
+        await wsHandle.dispose();
+        await new Promise<void>((resolve) => wsServer.close(() => resolve()));
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      })();
+      return stopping;
+    },
+  };
+}

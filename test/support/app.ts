@@ -1,0 +1,66 @@
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { createSdk, type Sdk } from '../../sdk/index.ts';
+import { type Config, loadConfig } from '../../src/config.ts';
+import type { LiveHub } from '../../src/live/hub.ts';
+import { createPollingHub } from '../../src/live/polling-hub.ts';
+import { buildApp } from '../../src/server.ts';
+import { createTestDatabase, type TestDatabase } from './db.ts';
+
+export interface TestApp {
+  url: string;
+  port: number;
+  config: Config;
+  db: TestDatabase;
+  live: LiveHub;
+  sdk: Sdk;
+  /** Raw GraphQL over HTTP: the whole response body and status, for error assertions. */
+  post(body: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
+  gql<R, V>(document: TypedDocumentNode<R, V>, variables: V): Promise<R>;
+  close(): Promise<void>;
+}
+
+/**
+ * The API server on port 0 over a database of its own. `env` overrides
+ * settings (AGENTFORGE_API_TOKEN, STOP_TIMEOUT_MS…) as the real process reads them.
+ */
+export async function startTestApp(
+  env: Record<string, string> = {},
+  options: { db?: TestDatabase; live?: (db: TestDatabase) => LiveHub } = {},
+): Promise<TestApp> {
+  const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', ...env });
+  const db = options.db ?? (await createTestDatabase());
+  const live = options.live ? options.live(db) : createPollingHub(db);
+  const app = buildApp({ config, db, live });
+  const { url, port } = await app.start();
+  const sdk = createSdk({ url, token: env.AGENTFORGE_API_TOKEN });
+  const closers: (() => Promise<void>)[] = [];
+  return {
+    url,
+    port,
+    config,
+    db,
+    live,
+    sdk,
+    async post(body, headers = {}) {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      const text = await response.text();
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {}
+      return { status: response.status, body: parsed };
+    },
+    gql: (document, variables) => sdk.request(document, variables),
+    async close() {
+      for (const close of closers) await close();
+      await sdk.close();
+      await app.stop();
+      await live.close();
+      if (!options.db) await db.drop();
+    },
+  };
+}
