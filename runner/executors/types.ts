@@ -1,0 +1,60 @@
+import type { Config } from '../../src/config.ts';
+import type { EnvVar } from '../../src/db/entities/deployment.ts';
+import type { WorkloadStage } from '../../src/stages.ts';
+import type { LogSink } from '../logs/types.ts';
+
+/**
+ * An executor turns a validated service directory into a running service:
+ * `local` (a process group on this host) or `docker` (a container through
+ * dockerode). The stage code (runner/stages) is the same for both.
+ */
+export interface StageContext {
+  workloadId: string;
+  deploymentId: string;
+  runnerId: string;
+  /** Absolute, symlink-resolved directory of the service (inside the project root). */
+  serviceDir: string;
+  /** Relative path as the user gave it, for log lines. */
+  servicePath: string;
+  env: EnvVar[];
+  healthCheckPath: string | null;
+  config: Config;
+  /** Writes log entries for the current stage. */
+  log: LogSink;
+  /** Aborted when the workload is cancelled or the runner shuts down. */
+  signal: AbortSignal;
+  /** The stage being run, for log entries. */
+  stage(): WorkloadStage;
+}
+
+export interface ServiceExit {
+  /** Exit code, or null when killed by a signal. */
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface RunningService {
+  /** Process-group leader (local) — recorded as the workload's pid. */
+  pid?: number;
+  /** Container id (docker) — recorded as the workload's containerId. */
+  containerId?: string;
+  /** Resolves when the service exits, for whatever reason. Never rejects. */
+  exited: Promise<ServiceExit>;
+  /** SIGTERM (docker stop), SIGKILL after timeoutMs, and clean up (remove the container). Idempotent. */
+  stop(timeoutMs: number): Promise<ServiceExit>;
+}
+
+export interface ServiceExecutor {
+  readonly name: 'local' | 'docker';
+  /** Installs dependencies / builds the image; every output line is a log entry. Rejects on failure. */
+  build(ctx: StageContext): Promise<void>;
+  /** Starts the service listening on `port` with PORT, HOST and the deployment's env. */
+  start(ctx: StageContext, port: number, host: string): Promise<RunningService>;
+  /** Releases what build left behind (images of old workloads…). Optional. */
+  cleanup?(ctx: StageContext): Promise<void>;
+}
+
+/** Thrown for an expected failure of a stage: the message becomes the workload's error. */
+export class StageError extends Error {
+  override name = 'StageError';
+}
