@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { createYoga, type Plugin } from 'graphql-yoga';
@@ -53,6 +53,29 @@ function authPlugin(token: string | undefined): Plugin {
   };
 }
 
+/**
+ * The depth limit as a GraphQL validation rule, so a deep query fails like
+ * any invalid one (GRAPHQL_VALIDATION_FAILED), over HTTP and WebSocket alike.
+ */
+function depthLimitPlugin(): Plugin {
+  const rule = maxDepthRule({
+    n: MAX_QUERY_DEPTH,
+    ignoreIntrospection: true,
+    exposeLimits: true,
+    // Report as a validation error instead of throwing out of validation.
+    propagateOnRejection: false,
+    onReject: [
+      (context, error) =>
+        context?.reportError(new GraphQLError(error.message.replace(/^Syntax Error: /, ''))),
+    ],
+  });
+  return {
+    onValidate({ addValidationRule }) {
+      addValidationRule(rule);
+    },
+  };
+}
+
 export function buildApp({ config, db, live, log = () => {} }: AppOptions): App {
   const yoga = createYoga<{ authorized?: boolean }, Context>({
     schema,
@@ -68,7 +91,7 @@ export function buildApp({ config, db, live, log = () => {} }: AppOptions): App 
       error: (...args) =>
         log(`error: ${args.map((a) => (a instanceof Error ? (a.stack ?? a.message) : String(a))).join(' ')}`),
     },
-    plugins: [authPlugin(config.apiToken), maxDepthPlugin({ n: MAX_QUERY_DEPTH, ignoreIntrospection: true })],
+    plugins: [authPlugin(config.apiToken), depthLimitPlugin()],
     context: () => ({ config, db, em: db.orm.em.fork(), live }),
   });
 
