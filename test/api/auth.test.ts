@@ -42,12 +42,13 @@ function wsQuery(connectionParams: Record<string, unknown>, headers: Record<stri
 
 describe('AGENTFORGE_API_TOKEN', () => {
   it('HTTP without or with a wrong token is UNAUTHENTICATED (401)', async () => {
-    for (const headers of [
+    const attempts: Record<string, string>[] = [
       {},
       { authorization: 'Bearer nope' },
       { authorization: TOKEN },
       { authorization: `Basic ${TOKEN}` },
-    ]) {
+    ];
+    for (const headers of attempts) {
       const { status, body } = await app.post({ query: '{ projects { id } }' }, headers);
       expect(status).toBe(401);
       expect(body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
