@@ -1,0 +1,83 @@
+import type Docker from 'dockerode';
+import { buildContext } from './docker-context.ts';
+import { engineAddress, engineMessage } from './docker-engine.ts';
+import { type StageContext, StageError } from './types.ts';
+
+/** The image of one workload: agentforge/<deploymentId>:<workloadId>. */
+export function imageRepository(deploymentId: string): string {
+  return `agentforge/${deploymentId.toLowerCase()}`;
+}
+
+export function imageTag(ctx: Pick<StageContext, 'deploymentId' | 'workloadId'>): string {
+  return `${imageRepository(ctx.deploymentId)}:${ctx.workloadId.toLowerCase()}`;
+}
+
+/** One item of the engine's JSON build stream (legacy builder). */
+interface BuildEvent {
+  stream?: string;
+  status?: string;
+  progress?: string;
+  id?: string;
+  error?: string;
+  errorDetail?: { message?: string; code?: number };
+  aux?: { ID?: string };
+}
+
+/**
+ * `docker build` of the service directory, tagged per deployment and
+ * workload. Every line of output becomes a log entry of the current stage.
+ *
+ * A failed build is reported by the engine as an item with `errorDetail` in
+ * a stream that otherwise ends normally, so the items are inspected rather
+ * than trusting the promise. Cancelling (ctx.signal) aborts the request,
+ * which makes the engine stop the build; `forcerm` removes the intermediate
+ * containers even then.
+ */
+export async function buildImage(docker: Docker, ctx: StageContext): Promise<string> {
+  const tag = imageTag(ctx);
+  ctx.log.write(
+    ctx.stage(),
+    'info',
+    `docker build -t ${tag} ${ctx.servicePath} (engine ${engineAddress(ctx.config)})`,
+  );
+  let stream: NodeJS.ReadableStream;
+  try {
+    stream = await docker.buildImage(buildContext(ctx.serviceDir), {
+      t: tag,
+      rm: true,
+      forcerm: true,
+      labels: { 'agentforge.deployment': ctx.deploymentId, 'agentforge.workload': ctx.workloadId },
+      abortSignal: ctx.signal,
+    });
+  } catch (error) {
+    if (ctx.signal.aborted) throw new StageError('docker build cancelled', { cause: error });
+    throw new StageError(`docker build failed: ${engineMessage(error)}`, { cause: error });
+  }
+
+  let failure: string | undefined;
+  const onEvent = (event: BuildEvent) => {
+    if (event.errorDetail || event.error) {
+      failure ??= (event.errorDetail?.message ?? event.error ?? 'unknown error').trim();
+      ctx.log.write(ctx.stage(), 'error', failure);
+      return;
+    }
+    const text =
+      event.stream ??
+      (event.status ? [event.id, event.status, event.progress].filter(Boolean).join(' ') : '');
+    for (const line of text.split('\n')) {
+      const trimmed = line.replace(/\r$/, '');
+      if (trimmed.trim()) ctx.log.write(ctx.stage(), 'info', trimmed);
+    }
+  };
+  try {
+    await new Promise<void>((resolve, reject) => {
+      docker.modem.followProgress(stream, (error) => (error ? reject(error) : resolve()), onEvent);
+    });
+  } catch (error) {
+    if (ctx.signal.aborted) throw new StageError('docker build cancelled', { cause: error });
+    throw new StageError(`docker build failed: ${engineMessage(error)}`, { cause: error });
+  }
+  if (ctx.signal.aborted) throw new StageError('docker build cancelled');
+  if (failure) throw new StageError(`docker build failed: ${failure}`);
+  return tag;
+}

@@ -1,0 +1,150 @@
+import { constants } from 'node:os';
+import { finished } from 'node:stream/promises';
+import type Docker from 'dockerode';
+import { CONFLICT, engineMessage, engineStatus, NOT_FOUND, NOT_MODIFIED } from './docker-engine.ts';
+import { containerOutput } from './docker-output.ts';
+import { type RunningService, type ServiceExit, type StageContext, StageError } from './types.ts';
+
+/** Labels on every workload container, so they can be found by workload, deployment and runner. */
+export const LABEL_WORKLOAD = 'agentforge.workload';
+export const LABEL_DEPLOYMENT = 'agentforge.deployment';
+export const LABEL_RUNNER = 'agentforge.runner';
+
+function containerSpec(
+  ctx: StageContext,
+  image: string,
+  port: number,
+  host: string,
+): Docker.ContainerCreateOptions {
+  const bridge = ctx.config.dockerNetworkMode === 'bridge';
+  // In bridge mode the service must accept connections from the published
+  // port's proxy, so it listens on every interface of its own namespace.
+  const hostInside = bridge ? '0.0.0.0' : host;
+  const portSpec = `${port}/tcp`;
+  return {
+    name: `agentforge-${ctx.workloadId}`,
+    Image: image,
+    Env: [...ctx.env.map((v) => `${v.name}=${v.value}`), `PORT=${port}`, `HOST=${hostInside}`],
+    Labels: {
+      [LABEL_WORKLOAD]: ctx.workloadId,
+      [LABEL_DEPLOYMENT]: ctx.deploymentId,
+      [LABEL_RUNNER]: ctx.runnerId,
+    },
+    Tty: false,
+    OpenStdin: false,
+    AttachStdin: false,
+    AttachStdout: true,
+    AttachStderr: true,
+    ...(bridge ? { ExposedPorts: { [portSpec]: {} } } : {}),
+    HostConfig: bridge
+      ? { NetworkMode: 'bridge', PortBindings: { [portSpec]: [{ HostIp: host, HostPort: String(port) }] } }
+      : { NetworkMode: 'host' },
+  };
+}
+
+/** Docker reports a death by signal N as exit code 128 + N, as shells do. */
+function toServiceExit(code: number | null): ServiceExit {
+  if (code !== null && code > 128 && code < 160) {
+    const name = Object.entries(constants.signals).find(([, n]) => n === code - 128)?.[0];
+    if (name) return { code: null, signal: name as NodeJS.Signals };
+  }
+  return { code, signal: null };
+}
+
+/** Removes a container, treating "already gone" and "removal in progress" as done. */
+export async function removeContainer(container: Docker.Container): Promise<void> {
+  try {
+    await container.remove({ force: true, v: true });
+  } catch (error) {
+    const status = engineStatus(error);
+    if (status !== NOT_FOUND && status !== CONFLICT) throw error;
+  }
+}
+
+/**
+ * Creates the workload's container, attaches to its output before starting
+ * it (so no line is lost), then starts it. Readiness is checked by the
+ * deploy stage. Any failure removes the container before rejecting.
+ */
+export async function startContainer(
+  docker: Docker,
+  ctx: StageContext,
+  image: string,
+  port: number,
+  host: string,
+): Promise<RunningService> {
+  let container: Docker.Container;
+  try {
+    container = await docker.createContainer(containerSpec(ctx, image, port, host));
+  } catch (error) {
+    throw new StageError(`Could not create the container: ${engineMessage(error)}`, { cause: error });
+  }
+  let output: NodeJS.ReadWriteStream;
+  try {
+    output = await container.attach({ stream: true, stdout: true, stderr: true, logs: true });
+    if (ctx.signal.aborted) throw new StageError('Cancelled before the container started');
+    await container.start();
+  } catch (error) {
+    await removeContainer(container);
+    if (error instanceof StageError) throw error;
+    throw new StageError(`Could not start the container: ${engineMessage(error)}`, { cause: error });
+  }
+
+  const stdout = containerOutput(ctx, 'info');
+  const stderr = containerOutput(ctx, 'warn');
+  container.modem.demuxStream(output, stdout, stderr);
+  const drained = finished(output as NodeJS.ReadableStream).then(
+    () => {
+      stdout.end();
+      stderr.end();
+      return Promise.all([finished(stdout), finished(stderr)]);
+    },
+    (error: unknown) =>
+      ctx.log.write(ctx.stage(), 'error', `Lost the container's output: ${engineMessage(error)}`),
+  );
+
+  const exited: Promise<ServiceExit> = container.wait().then(
+    async (result: { StatusCode?: number }) => {
+      await drained;
+      return toServiceExit(typeof result.StatusCode === 'number' ? result.StatusCode : null);
+    },
+    async (error: unknown) => {
+      // The wait request itself failed (engine restarted, connection lost):
+      // ask once more for the exit code rather than leave the workload hanging.
+      ctx.log.write(ctx.stage(), 'error', `Lost track of the container: ${engineMessage(error)}`);
+      try {
+        const state = (await container.inspect()).State;
+        return toServiceExit(state.Running ? null : state.ExitCode);
+      } catch (inspectError) {
+        ctx.log.write(ctx.stage(), 'error', `The container is gone: ${engineMessage(inspectError)}`);
+        return { code: null, signal: null };
+      }
+    },
+  );
+
+  let stopping: Promise<ServiceExit> | undefined;
+  const stop = (timeoutMs: number) => {
+    stopping ??= (async () => {
+      try {
+        await container.stop({ t: Math.ceil(timeoutMs / 1000) });
+      } catch (error) {
+        const status = engineStatus(error);
+        if (status !== NOT_MODIFIED && status !== NOT_FOUND) {
+          // Removing by force kills it, which ends the wait below.
+          ctx.log.write(
+            ctx.stage(),
+            'warn',
+            `docker stop failed (${engineMessage(error)}); removing it by force`,
+          );
+          await removeContainer(container);
+        }
+      }
+      const exit = await exited;
+      await removeContainer(container);
+      return exit;
+    })();
+    return stopping;
+  };
+
+  return { containerId: container.id, exited, stop };
+}

@@ -1,0 +1,48 @@
+import type Docker from 'dockerode';
+import type { Config } from '../../src/config.ts';
+import { buildImage, imageTag } from './docker-build.ts';
+import { startContainer } from './docker-container.ts';
+import { dockerClient } from './docker-engine.ts';
+import { pruneDeploymentImages } from './docker-images.ts';
+import type { RunningService, ServiceExecutor, StageContext } from './types.ts';
+
+/**
+ * The `docker` executor: builds the service's Dockerfile into an image
+ * tagged agentforge/<deploymentId>:<workloadId> and runs it as a container
+ * labelled with the workload, deployment and runner.
+ *
+ *   build   → docker build (docker-build.ts), output streamed as log entries
+ *   start   → create + attach + start (docker-container.ts)
+ *   stop    → docker stop with the timeout, then remove (RunningService.stop)
+ *   cleanup → removes this deployment's older images (docker-images.ts)
+ */
+export function createDockerExecutor(): ServiceExecutor {
+  // One client per engine address: the modem is cheap, but there is no
+  // reason to make one per call.
+  const clients = new Map<string, Docker>();
+  const client = (config: Pick<Config, 'dockerHost'>) => {
+    const key = config.dockerHost ?? '';
+    let docker = clients.get(key);
+    if (!docker) {
+      docker = dockerClient(config);
+      clients.set(key, docker);
+    }
+    return docker;
+  };
+
+  return {
+    name: 'docker',
+    async build(ctx: StageContext): Promise<void> {
+      await buildImage(client(ctx.config), ctx);
+    },
+    start(ctx: StageContext, port: number, host: string): Promise<RunningService> {
+      return startContainer(client(ctx.config), ctx, imageTag(ctx), port, host);
+    },
+    async cleanup(ctx: StageContext): Promise<void> {
+      const removed = await pruneDeploymentImages(client(ctx.config), ctx);
+      if (removed.length) ctx.log.write(ctx.stage(), 'info', `Removed older images: ${removed.join(', ')}`);
+    },
+  };
+}
+
+export const dockerExecutor: ServiceExecutor = createDockerExecutor();
