@@ -1,57 +1,221 @@
 import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
-import { insertLogBatch, type LogEntryInput } from '../../src/sql/insert-logs.ts';
+import {
+  insertLogBatch,
+  type LogEntryInput,
+  logSeqOf,
+  WorkloadGoneError,
+} from '../../src/sql/insert-logs.ts';
 import type { LogLevel, WorkloadStage } from '../../src/stages.ts';
+import { isTransientDatabaseError } from './transient.ts';
 import type { LogSink } from './types.ts';
+import { LineSplitter, normalizeMessage } from './utf8-lines.ts';
 
-const FLUSH_AFTER_MS = 5;
-const MAX_BATCH = 500;
+export interface LogWriterOptions {
+  /** When nothing is being written, wait this long for more entries before sending (default 2 ms). */
+  flushAfterMs?: number;
+  /** This many waiting entries are sent at once, without waiting (default 500). */
+  batchSize?: number;
+  /** Most rows in one statement when entries pile up behind a batch in flight (default 5000). */
+  maxRows?: number;
+  /** `pipe` stops reading its stream while this many entries wait or are in flight (default 10 000)… */
+  highWaterEntries?: number;
+  /** …or this many bytes of messages (default 8 MiB). */
+  highWaterBytes?: number;
+  /** `write` (which cannot be slowed down) drops entries beyond this many waiting (default 50 000). */
+  maxEntries?: number;
+  /** A transient database error is retried (with backoff) for this long, then surfaced (default 30 s). */
+  retryForMs?: number;
+  /** Called once when a batch cannot be written (flush and close also reject with it). */
+  onError?: (error: LogWriteError) => void;
+}
 
-/** Batches a workload's entries: flushed after a few ms or MAX_BATCH entries, whichever first. */
-export function createLogWriter(pool: pg.Pool, workloadId: string): LogSink {
+/** Entries that could not be stored: the database refused them or stayed unreachable. */
+export class LogWriteError extends Error {
+  override name = 'LogWriteError';
+  constructor(
+    readonly workloadId: string,
+    readonly lostEntries: number,
+    cause: unknown,
+  ) {
+    super(`Could not store ${lostEntries} log entries of workload ${workloadId}`, { cause });
+  }
+}
+
+const DEFAULTS = {
+  flushAfterMs: 2,
+  batchSize: 500,
+  maxRows: 5000,
+  highWaterEntries: 10_000,
+  highWaterBytes: 8 * 1024 * 1024,
+  maxEntries: 50_000,
+  retryForMs: 30_000,
+};
+
+/**
+ * The runner's LogSink: one per workload. Entries queue in memory and one
+ * batch at a time is written (one INSERT + one NOTIFY, see
+ * src/sql/insert-logs.ts). While a batch is in flight the next one grows, so
+ * the batch size follows the load: a quiet service gets its line stored
+ * within a few ms, a flood gets thousands of rows per statement.
+ *
+ * Memory is bounded: `pipe` stops reading its stream (the service blocks on
+ * its pipe) while the queue is over the high-water mark; `write` cannot be
+ * slowed down, so past `maxEntries` it drops and later writes one `warn`
+ * entry with the count.
+ */
+export function createLogWriter(pool: pg.Pool, workloadId: string, options: LogWriterOptions = {}): LogSink {
+  const o = { ...DEFAULTS, ...options };
   let queue: LogEntryInput[] = [];
+  let queuedBytes = 0;
+  let inFlight = 0;
+  let inFlightBytes = 0;
+  /** The log's last seq as this writer knows it: the next batch must follow it. */
+  let lastSeq: number | null | undefined;
   let timer: NodeJS.Timeout | undefined;
-  let chain: Promise<void> = Promise.resolve();
+  let draining: Promise<void> | undefined;
+  let failure: LogWriteError | undefined;
+  let dropped = 0;
+  let droppedStage: WorkloadStage = 'running';
   let closed = false;
-  let failure: unknown;
+  let spaceWaiters: (() => void)[] = [];
 
-  const flushNow = () => {
+  const full = () =>
+    queue.length + inFlight >= o.highWaterEntries || queuedBytes + inFlightBytes >= o.highWaterBytes;
+
+  const releaseSpace = () => {
+    if (full() && !failure) return;
+    const waiters = spaceWaiters;
+    spaceWaiters = [];
+    for (const wake of waiters) wake();
+  };
+
+  const space = () =>
+    full() && !failure ? new Promise<void>((resolve) => spaceWaiters.push(resolve)) : undefined;
+
+  const push = (stage: WorkloadStage, level: LogLevel, message: string) => {
+    if (failure) {
+      failure = new LogWriteError(workloadId, failure.lostEntries + 1, failure.cause);
+      return;
+    }
+    if (dropped > 0) {
+      const count = dropped;
+      dropped = 0;
+      push(
+        droppedStage,
+        'warn',
+        `${count} log lines were dropped: the output came faster than the log could be stored`,
+      );
+    }
+    queue.push({ ts: new Date(), stage, level, message });
+    queuedBytes += message.length;
+    if (draining) return;
+    if (queue.length >= o.batchSize) startDrain();
+    else timer ??= setTimeout(startDrain, o.flushAfterMs);
+  };
+
+  const startDrain = () => {
     if (timer) clearTimeout(timer);
     timer = undefined;
-    if (queue.length === 0) return chain;
-    const batch = queue;
-    queue = [];
-    chain = chain.then(() =>
-      insertLogBatch(pool, workloadId, batch).then(
-        () => undefined,
-        (error) => {
-          failure ??= error;
-        },
-      ),
-    );
-    return chain;
+    draining ??= drain().finally(() => {
+      draining = undefined;
+    });
+    return draining;
+  };
+
+  const drain = async () => {
+    while (queue.length > 0 && !failure) {
+      const batch = queue.length <= o.maxRows ? queue : queue.slice(0, o.maxRows);
+      queue = batch === queue ? [] : queue.slice(o.maxRows);
+      inFlight = batch.length;
+      inFlightBytes = 0;
+      for (const e of batch) inFlightBytes += e.message.length;
+      queuedBytes -= inFlightBytes;
+      try {
+        await writeBatch(batch);
+      } catch (error) {
+        failure = new LogWriteError(workloadId, batch.length + queue.length, error);
+        queue = [];
+        queuedBytes = 0;
+        o.onError?.(failure);
+      } finally {
+        inFlight = 0;
+        inFlightBytes = 0;
+        releaseSpace();
+      }
+    }
+  };
+
+  /**
+   * Writes one batch, retrying transient errors. After a lost answer the
+   * batch may or may not have committed: writing it only where the log ended
+   * before (`expectedLast`) makes the retry safe — if the log already ends
+   * exactly one batch further, that was ours.
+   */
+  const writeBatch = async (batch: LogEntryInput[]) => {
+    const started = Date.now();
+    let delay = 50;
+    let uncertain = false;
+    for (;;) {
+      try {
+        if (lastSeq === undefined) lastSeq = await logSeqOf(pool, workloadId);
+        if (lastSeq === null) throw new WorkloadGoneError(workloadId);
+        const last = await insertLogBatch(pool, workloadId, batch, lastSeq);
+        if (last !== null) {
+          lastSeq = last;
+          return;
+        }
+        const current = await logSeqOf(pool, workloadId);
+        if (current === null) throw new WorkloadGoneError(workloadId);
+        const ours = uncertain && current === lastSeq + batch.length;
+        lastSeq = current;
+        // Another writer appended to this log: follow it, unless that was our own batch.
+        if (ours) return;
+      } catch (error) {
+        if (!isTransientDatabaseError(error) || Date.now() - started >= o.retryForMs) throw error;
+        uncertain = true;
+        await sleep(delay);
+        delay = Math.min(delay * 2, 2000);
+      }
+    }
   };
 
   const sink: LogSink = {
-    write(stage: WorkloadStage, level: LogLevel, message: string) {
+    write(stage, level, message) {
       if (closed) throw new Error('Log writer is closed');
-      queue.push({ ts: new Date(), stage, level, message });
-      if (queue.length >= MAX_BATCH) void flushNow();
-      else timer ??= setTimeout(flushNow, FLUSH_AFTER_MS);
-    },
-    async pipe(stream: Readable, stage: WorkloadStage, level: LogLevel) {
-      let rest = '';
-      stream.setEncoding('utf8');
-      for await (const chunk of stream) {
-        const lines = (rest + chunk).split('\n');
-        rest = lines.pop() ?? '';
-        for (const line of lines) sink.write(stage, level, line.replace(/\r$/, ''));
-        if (queue.length >= MAX_BATCH) await flushNow();
+      if (queue.length + inFlight >= o.maxEntries) {
+        dropped++;
+        droppedStage = stage;
+        return;
       }
-      if (rest) sink.write(stage, level, rest);
+      push(stage, level, normalizeMessage(message));
+    },
+    async pipe(stream: Readable, stage, level) {
+      if (closed) throw new Error('Log writer is closed');
+      const splitter = new LineSplitter();
+      // Pulling chunk by chunk: while we wait for space the stream is not
+      // read, its buffer fills and the writing process blocks on its pipe.
+      for await (const chunk of stream) {
+        const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : (chunk as Buffer);
+        for (const line of splitter.push(bytes)) push(stage, level, line);
+        const wait = space();
+        if (wait) await wait;
+      }
+      for (const line of splitter.end()) push(stage, level, line);
     },
     async flush() {
-      await flushNow();
+      if (dropped > 0 && !failure) {
+        const count = dropped;
+        dropped = 0;
+        push(
+          droppedStage,
+          'warn',
+          `${count} log lines were dropped: the output came faster than the log could be stored`,
+        );
+      }
+      if (queue.length > 0) startDrain();
+      while (draining) await draining;
       if (failure) throw failure;
     },
     async close() {

@@ -22,14 +22,31 @@ export const WORKLOAD_LOGS_CHANNEL = 'agentforge_workload_logs';
  * 3. One NOTIFY with the workload id and the last seq — never the message,
  *    since payloads are capped at 8000 bytes.
  *
+ * With `expectedLast`, the batch is written only if the log still ends at
+ * that seq (`and log_seq = $7`): a writer that retries after a lost answer
+ * can tell "my batch committed" from "nothing happened" instead of writing
+ * it twice. Then the answer is null when the log ends elsewhere.
+ *
  * Returns the last seq written (0 when the batch is empty).
  */
 export async function insertLogBatch(
   db: Queryable,
   workloadId: string,
   entries: LogEntryInput[],
-): Promise<number> {
-  if (entries.length === 0) return 0;
+): Promise<number>;
+export async function insertLogBatch(
+  db: Queryable,
+  workloadId: string,
+  entries: LogEntryInput[],
+  expectedLast: number | null,
+): Promise<number | null>;
+export async function insertLogBatch(
+  db: Queryable,
+  workloadId: string,
+  entries: LogEntryInput[],
+  expectedLast: number | null = null,
+): Promise<number | null> {
+  if (entries.length === 0) return expectedLast ?? 0;
   const ts: Date[] = [];
   const stages: string[] = [];
   const levels: string[] = [];
@@ -43,7 +60,7 @@ export async function insertLogBatch(
   const result = await db.query(
     `with reserved as (
        update "workload" set "log_seq" = "log_seq" + $2
-        where "id" = $1
+        where "id" = $1 and ($7::int is null or "log_seq" = $7)
         returning "log_seq" - $2 as "base", "log_seq" as "last"
      ), inserted as (
        insert into "workload_log" ("workload_id", "seq", "ts", "stage", "level", "message")
@@ -53,9 +70,24 @@ export async function insertLogBatch(
                 with ordinality as e(ts, stage, level, message, ord)
      )
      select reserved.last, pg_notify('${WORKLOAD_LOGS_CHANNEL}', $1 || ':' || reserved.last) from reserved`,
-    [workloadId, entries.length, ts, stages, levels, messages],
+    [workloadId, entries.length, ts, stages, levels, messages, expectedLast],
   );
   const last = result.rows[0]?.last;
-  if (last === undefined) throw new Error(`Workload ${workloadId} does not exist`);
-  return last as number;
+  if (last !== undefined) return last as number;
+  if (expectedLast === null) throw new WorkloadGoneError(workloadId);
+  return null;
+}
+
+/** The last seq of a workload's log, or null when the workload does not exist. */
+export async function logSeqOf(db: Queryable, workloadId: string): Promise<number | null> {
+  const result = await db.query(`select "log_seq" from "workload" where "id" = $1`, [workloadId]);
+  return (result.rows[0]?.log_seq as number | undefined) ?? null;
+}
+
+/** Log entries for a workload that does not exist (any more). */
+export class WorkloadGoneError extends Error {
+  override name = 'WorkloadGoneError';
+  constructor(readonly workloadId: string) {
+    super(`Workload ${workloadId} does not exist`);
+  }
 }
