@@ -99,20 +99,23 @@ export function createLogWriter(pool: pg.Pool, workloadId: string, options: LogW
       failure = new LogWriteError(workloadId, failure.lostEntries + 1, failure.cause);
       return;
     }
-    if (dropped > 0) {
-      const count = dropped;
-      dropped = 0;
-      push(
-        droppedStage,
-        'warn',
-        `${count} log lines were dropped: the output came faster than the log could be stored`,
-      );
-    }
+    if (dropped > 0) noteDropped();
     queue.push({ ts: new Date(), stage, level, message });
     queuedBytes += message.length;
     if (draining) return;
     if (queue.length >= o.batchSize) startDrain();
     else timer ??= setTimeout(startDrain, o.flushAfterMs);
+  };
+
+  /** The one `warn` entry that stands for the lines `write` had to drop. */
+  const noteDropped = () => {
+    const count = dropped;
+    dropped = 0;
+    push(
+      droppedStage,
+      'warn',
+      `${count} log lines were dropped: the output came faster than the log could be stored`,
+    );
   };
 
   const startDrain = () => {
@@ -205,15 +208,7 @@ export function createLogWriter(pool: pg.Pool, workloadId: string, options: LogW
       for (const line of splitter.end()) push(stage, level, line);
     },
     async flush() {
-      if (dropped > 0 && !failure) {
-        const count = dropped;
-        dropped = 0;
-        push(
-          droppedStage,
-          'warn',
-          `${count} log lines were dropped: the output came faster than the log could be stored`,
-        );
-      }
+      if (dropped > 0 && !failure) noteDropped();
       if (queue.length > 0) startDrain();
       while (draining) await draining;
       if (failure) throw failure;
