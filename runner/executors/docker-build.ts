@@ -55,18 +55,26 @@ export async function buildImage(docker: Docker, ctx: StageContext): Promise<str
   }
 
   let failure: string | undefined;
+  // `stream` items are chunks of the build's output, not lines: a line may
+  // span items ("Step 1/3 : FROM x" then "\n"), so lines are cut here.
+  let pending = '';
+  const writeLines = (text: string, final = false) => {
+    const lines = (pending + text).split('\n');
+    pending = final ? '' : (lines.pop() ?? '');
+    for (const line of lines) {
+      const clean = line.replace(/\r$/, '');
+      if (clean.trim()) ctx.log.write(ctx.stage(), 'info', clean);
+    }
+  };
   const onEvent = (event: BuildEvent) => {
     if (event.errorDetail || event.error) {
+      writeLines('', true);
       failure ??= (event.errorDetail?.message ?? event.error ?? 'unknown error').trim();
       ctx.log.write(ctx.stage(), 'error', failure);
-      return;
-    }
-    const text =
-      event.stream ??
-      (event.status ? [event.id, event.status, event.progress].filter(Boolean).join(' ') : '');
-    for (const line of text.split('\n')) {
-      const trimmed = line.replace(/\r$/, '');
-      if (trimmed.trim()) ctx.log.write(ctx.stage(), 'info', trimmed);
+    } else if (event.stream !== undefined) {
+      writeLines(event.stream);
+    } else if (event.status) {
+      writeLines(`${[event.id, event.status, event.progress].filter(Boolean).join(' ')}\n`);
     }
   };
   try {
@@ -77,6 +85,7 @@ export async function buildImage(docker: Docker, ctx: StageContext): Promise<str
     if (ctx.signal.aborted) throw new StageError('docker build cancelled', { cause: error });
     throw new StageError(`docker build failed: ${engineMessage(error)}`, { cause: error });
   }
+  writeLines('', true);
   if (ctx.signal.aborted) throw new StageError('docker build cancelled');
   if (failure) throw new StageError(`docker build failed: ${failure}`);
   return tag;

@@ -13,7 +13,12 @@ import type { StageContext } from './types.ts';
 export async function pruneDeploymentImages(docker: Docker, ctx: StageContext): Promise<string[]> {
   const repository = imageRepository(ctx.deploymentId);
   const images = await docker.listImages({ filters: { reference: [repository] } });
-  const newestFirst = images.sort((a, b) => b.Created - a.Created);
+  // The list's `Created` is in whole seconds, and two builds of a deployment
+  // often land in the same second: inspect gives the full timestamp.
+  const created = new Map<string, number>();
+  for (const image of images)
+    created.set(image.Id, Date.parse((await docker.getImage(image.Id).inspect()).Created));
+  const newestFirst = images.sort((a, b) => (created.get(b.Id) ?? 0) - (created.get(a.Id) ?? 0));
   const removed: string[] = [];
   for (const image of newestFirst.slice(1)) {
     for (const tag of image.RepoTags ?? []) {

@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import { cp, mkdtemp, realpath, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { StageContext } from '../../runner/executors/types.ts';
+import { createLogWriter } from '../../runner/logs/log-writer.ts';
+import type { LogSink } from '../../runner/logs/types.ts';
+import type { Config } from '../../src/config.ts';
+import type { LogLevel, WorkloadStage } from '../../src/stages.ts';
+import type { TestDatabase } from '../support/db.ts';
+import { seedDeployment } from '../support/seed.ts';
+
+const fixtures = fileURLToPath(new URL('../fixtures/', import.meta.url));
+
+/** A fixture service copied into a temporary project root (builds must not write into the repo). */
+export async function copyFixture(
+  name: string,
+): Promise<{ rootPath: string; serviceDir: string; cleanup(): Promise<void> }> {
+  const rootPath = await realpath(await mkdtemp(join(tmpdir(), 'agentforge-docker-test-')));
+  await cp(join(fixtures, name), join(rootPath, name), { recursive: true });
+  return {
+    rootPath,
+    serviceDir: join(rootPath, name),
+    cleanup: () => rm(rootPath, { recursive: true, force: true }),
+  };
+}
+
+/** A port nothing listens on right now (the container listens on it with host networking). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (!address || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+export interface TestStage {
+  ctx: StageContext;
+  log: LogSink;
+  controller: AbortController;
+  setStage(stage: WorkloadStage): void;
+  logs(): Promise<{ stage: WorkloadStage; level: LogLevel; message: string }[]>;
+}
+
+/**
+ * A StageContext over a real deployment and workload row, with the real
+ * batching log writer, so entries land in workload_log as the runner's do.
+ */
+export async function stageContext(
+  db: TestDatabase,
+  config: Config,
+  service: { rootPath: string; serviceDir: string; servicePath: string },
+  env: { name: string; value: string }[] = [],
+): Promise<TestStage> {
+  const deploymentId = await seedDeployment(db, {
+    rootPath: service.rootPath,
+    servicePath: service.servicePath,
+    executor: 'docker',
+    env,
+  });
+  const workloadId = randomUUID();
+  await db.pool.query(
+    `insert into workload (id, deployment_id, service_path, stage, executor, created_at, updated_at)
+     values ($1, $2, $3, 'build', 'docker', now(), now())`,
+    [workloadId, deploymentId, service.servicePath],
+  );
+  const log = createLogWriter(db.pool, workloadId);
+  const controller = new AbortController();
+  let stage: WorkloadStage = 'build';
+  const ctx: StageContext = {
+    workloadId,
+    deploymentId,
+    runnerId: randomUUID(),
+    serviceDir: service.serviceDir,
+    servicePath: service.servicePath,
+    env,
+    baseEnv: {},
+    healthCheckPath: null,
+    config,
+    log,
+    signal: controller.signal,
+    stage: () => stage,
+  };
+  return {
+    ctx,
+    log,
+    controller,
+    setStage: (next) => {
+      stage = next;
+    },
+    async logs() {
+      await log.flush();
+      const { rows } = await db.pool.query(
+        'select stage, level, message from workload_log where workload_id = $1 order by seq',
+        [workloadId],
+      );
+      return rows;
+    },
+  };
+}
+
+/** Polls `check` until it returns true, for at most `ms` (bounds a wait; asserts nothing about speed). */
+export async function eventually(check: () => Promise<boolean>, ms = 15_000): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (await check()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return check();
+}
