@@ -1,0 +1,36 @@
+import pc from 'picocolors';
+
+export type Colors = ReturnType<typeof pc.createColors>;
+
+/** Where and how the CLI writes: colours and spinners on a TTY only, JSON when asked. */
+export interface Output {
+  json: boolean;
+  /** stdout is a terminal: progress with spinners instead of plain lines. */
+  tty: boolean;
+  colors: Colors;
+  out(line: string): void;
+  err(line: string): void;
+  /** One JSON document (or one JSON line of a stream) on stdout. */
+  data(value: unknown): void;
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Colour on a TTY only; NO_COLOR (non-empty) turns it off, FORCE_COLOR turns it on. */
+export function colorEnabled(tty: boolean, env: Env = process.env): boolean {
+  if (env.NO_COLOR) return false;
+  if (env.FORCE_COLOR !== undefined) return env.FORCE_COLOR !== '0';
+  return tty && env.TERM !== 'dumb';
+}
+
+export function createOutput(options: { json: boolean }): Output {
+  const tty = Boolean(process.stdout.isTTY) && !options.json;
+  return {
+    json: options.json,
+    tty,
+    colors: pc.createColors(!options.json && colorEnabled(Boolean(process.stdout.isTTY))),
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
+    data: (value) => process.stdout.write(`${JSON.stringify(value)}\n`),
+  };
+}
