@@ -1,6 +1,6 @@
 import { loadConfig } from './config.ts';
 import { connect } from './db/database.ts';
-import { createPollingHub } from './live/polling-hub.ts';
+import { createNotifyHub } from './live/notify-hub.ts';
 import { buildApp } from './server.ts';
 
 /** `npm start`: the API and, unless AGENTFORGE_RUNNER=off, one runner in the same process. */
@@ -9,7 +9,7 @@ async function main() {
   const log = (line: string) => console.log(line);
   if (!config.databaseUrl) log(`No DATABASE_URL: starting the embedded PostgreSQL in ${config.dataDir}/`);
   const db = await connect(config.databaseUrl, config.dataDir, () => {});
-  const live = createPollingHub(db);
+  const live = createNotifyHub(db, { onError: (error) => log(`live: ${(error as Error).message}`) });
   const app = buildApp({ config, db, live, log });
   const { url } = await app.start();
   log(`AgentForge API ready: GraphiQL at ${url}`);

@@ -1,6 +1,7 @@
 import { notFound } from '../errors.ts';
 import { abortable } from '../live/abortable.ts';
-import { readLogs } from '../sql/read-logs.ts';
+import { LogStreamOverflowError } from '../live/log-stream-error.ts';
+import { type LogEntryRow, readLogs } from '../sql/read-logs.ts';
 import { getWorkloadRow } from '../sql/transition.ts';
 import { LOGS_DEFAULT_PAGE, LOGS_MAX_PAGE, parseId, parsePageSize, parseSeq } from '../validation/input.ts';
 import { builder } from './builder.ts';
@@ -52,8 +53,27 @@ builder.subscriptionFields((t) => ({
       const id = parseId(args.workloadId, 'workloadId');
       const after = parseSeq(args.after);
       if (!(await getWorkloadRow(db.pool, id))) throw notFound('Workload', id);
-      return abortable((signal) => live.workloadLogs(id, after, signal));
+      return abortable((signal) => endWithOverflow(live.workloadLogs(id, after, signal)));
     },
-    resolve: (entry) => entry,
+    resolve: (entry) => {
+      if (entry instanceof LogStreamOverflowError) throw entry;
+      return entry;
+    },
   }),
 }));
+
+/**
+ * A subscriber closed for falling behind gets its error as the last event
+ * (a result with `errors` and its LOG_STREAM_OVERFLOW code), the same over
+ * graphql-ws and SSE, instead of a transport-level failure.
+ */
+async function* endWithOverflow(
+  entries: AsyncIterable<LogEntryRow>,
+): AsyncGenerator<LogEntryRow | LogStreamOverflowError> {
+  try {
+    yield* entries;
+  } catch (error) {
+    if (!(error instanceof LogStreamOverflowError)) throw error;
+    yield error;
+  }
+}

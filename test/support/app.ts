@@ -2,7 +2,7 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { createSdk, type Sdk } from '../../sdk/index.ts';
 import { type Config, loadConfig } from '../../src/config.ts';
 import type { LiveHub } from '../../src/live/hub.ts';
-import { createPollingHub } from '../../src/live/polling-hub.ts';
+import { createNotifyHub } from '../../src/live/notify-hub.ts';
 import { buildApp } from '../../src/server.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
 
@@ -29,7 +29,7 @@ export async function startTestApp(
 ): Promise<TestApp> {
   const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', ...env });
   const db = options.db ?? (await createTestDatabase());
-  const live = options.live ? options.live(db) : createPollingHub(db);
+  const live = options.live ? options.live(db) : createNotifyHub(db);
   const app = buildApp({ config, db, live });
   const { url, port } = await app.start();
   const sdk = createSdk({ url, token: env.AGENTFORGE_API_TOKEN });

@@ -1,0 +1,190 @@
+import type { Database } from '../db/database.ts';
+import { WORKLOAD_LOGS_CHANNEL } from '../sql/insert-logs.ts';
+import { type LogEntryRow, readLogs } from '../sql/read-logs.ts';
+import { WORKLOAD_UPDATED_CHANNEL, type WorkloadRow } from '../sql/workload-row.ts';
+import { isTerminal } from '../stages.ts';
+import type { LiveHub } from './hub.ts';
+import { LogStreamOverflowError } from './log-stream-error.ts';
+import { createPgListener } from './pg-listener.ts';
+import { LogSubscriber, UpdateSubscriber } from './subscribers.ts';
+import { type FeedOptions, WorkloadFeed } from './workload-feed.ts';
+
+export interface NotifyHubOptions {
+  /** Rows per log read (default 2000). */
+  pageSize?: number;
+  /** Entries a subscriber may have waiting in memory (default 20 000). */
+  subscriberBuffer?: number;
+  /** A subscriber more than subscriberBuffer entries behind that has not read for this long is closed (default 5 s). */
+  stallMs?: number;
+  onError?: (error: unknown) => void;
+}
+
+export interface NotifyHub extends LiveHub {
+  /** Resolves once the LISTEN connection is up. */
+  ready: Promise<void>;
+}
+
+/**
+ * The LiveHub over LISTEN/NOTIFY (DESIGN.md §2, §4). NOTIFY only says
+ * "look": a notification names a workload (and its last seq), and the
+ * workload's feed reads the tables once for all of its subscribers. When the
+ * LISTEN connection drops, every feed re-reads after reconnecting, so a lost
+ * notification delays a client but never loses an entry.
+ */
+export function createNotifyHub(db: Database, options: NotifyHubOptions = {}): NotifyHub {
+  const onError = options.onError ?? (() => {});
+  const feedOptions: FeedOptions = {
+    pageSize: options.pageSize ?? 2000,
+    subscriberBuffer: options.subscriberBuffer ?? 20_000,
+    stallMs: options.stallMs ?? 5000,
+    onError,
+  };
+  const feeds = new Map<string, WorkloadFeed>();
+
+  const listener = createPgListener({
+    url: db.url,
+    channels: [WORKLOAD_LOGS_CHANNEL, WORKLOAD_UPDATED_CHANNEL],
+    onNotification(channel, payload) {
+      if (channel === WORKLOAD_LOGS_CHANNEL) {
+        const colon = payload.lastIndexOf(':');
+        const feed = feeds.get(payload.slice(0, colon));
+        feed?.requestLogs(Number(payload.slice(colon + 1)));
+      } else {
+        feeds.get(payload)?.requestRow();
+      }
+    },
+    onReconnect() {
+      for (const feed of feeds.values()) {
+        feed.requestRow();
+        feed.requestLogs(Number.POSITIVE_INFINITY);
+      }
+    },
+    onError,
+  });
+
+  const feedFor = (id: string) => {
+    let feed = feeds.get(id);
+    if (!feed) {
+      feed = new WorkloadFeed(db.pool, id, feedOptions);
+      feeds.set(id, feed);
+    }
+    return feed;
+  };
+  const release = (feed: WorkloadFeed) => {
+    if (!feed.idle || feeds.get(feed.workloadId) !== feed) return;
+    feeds.delete(feed.workloadId);
+    feed.close();
+  };
+
+  return {
+    ready: listener.ready,
+
+    async *workloadUpdates(workloadId, signal) {
+      await listener.ready;
+      const feed = feedFor(workloadId);
+      const sub = new UpdateSubscriber();
+      feed.updateSubscribers.add(sub);
+      const wake = () => sub.notify();
+      signal.addEventListener('abort', wake, { once: true });
+      try {
+        // The first row read after joining is the current state.
+        feed.requestRow();
+        let last = '';
+        while (!signal.aborted) {
+          const row = sub.take();
+          if (row) {
+            const version = changeKey(row);
+            if (version !== last) {
+              last = version;
+              yield row;
+            }
+            if (isTerminal(row.stage)) return;
+          } else if (feed.gone) return;
+          else await sub.wait();
+        }
+      } finally {
+        signal.removeEventListener('abort', wake);
+        feed.updateSubscribers.delete(sub);
+        release(feed);
+      }
+    },
+
+    async *workloadLogs(workloadId, after, signal) {
+      await listener.ready;
+      const feed = feedFor(workloadId);
+      const sub = new LogSubscriber(after);
+      feed.logSubscribers.add(sub);
+      const wake = () => sub.notify();
+      signal.addEventListener('abort', wake, { once: true });
+      try {
+        if (feed.logSeq === undefined) feed.requestRow();
+        while (!signal.aborted) {
+          sub.lastPullAt = Date.now();
+          if (sub.overflowed) throw new LogStreamOverflowError(sub.cursor, feedOptions.subscriberBuffer);
+          if (feed.gone) return;
+          const known = feed.logSeq;
+          if (known === undefined) {
+            await sub.wait();
+            continue;
+          }
+          if (!sub.live) {
+            if (sub.cursor < known) {
+              // Joining or fallen behind: read the table from our own cursor.
+              yield* catchUp(feed, sub, known);
+              continue;
+            }
+            // Caught up with the feed: from here its reads are ours too (same tick, no seam).
+            sub.live = true;
+          }
+          const entry = sub.take();
+          if (entry) {
+            if (entry.seq <= sub.cursor) continue;
+            if (entry.seq > sub.cursor + 1) {
+              sub.detach();
+              continue;
+            }
+            sub.cursor = entry.seq;
+            yield entry;
+            continue;
+          }
+          if (feed.terminalSeq !== undefined && sub.cursor >= feed.terminalSeq) return;
+          await sub.wait();
+        }
+      } finally {
+        signal.removeEventListener('abort', wake);
+        feed.logSubscribers.delete(sub);
+        release(feed);
+      }
+    },
+
+    async close() {
+      await listener.close();
+      for (const feed of feeds.values()) feed.close();
+      feeds.clear();
+    },
+  };
+
+  async function* catchUp(
+    feed: WorkloadFeed,
+    sub: LogSubscriber,
+    until: number,
+  ): AsyncGenerator<LogEntryRow> {
+    while (sub.cursor < until && !sub.overflowed) {
+      const page = await readLogs(db.pool, feed.workloadId, {
+        after: sub.cursor,
+        limit: Math.min(feedOptions.pageSize, until - sub.cursor),
+      });
+      if (page.length === 0) return;
+      for (const entry of page) {
+        sub.cursor = entry.seq;
+        yield entry;
+        sub.lastPullAt = Date.now();
+      }
+    }
+  }
+}
+
+/** What a client sees change (logSeq moves with every batch and is not a change of state). */
+function changeKey(row: WorkloadRow): string {
+  return JSON.stringify({ ...row, logSeq: 0 });
+}

@@ -1,0 +1,154 @@
+import type pg from 'pg';
+import { readLogs } from '../sql/read-logs.ts';
+import { getWorkloadRow } from '../sql/transition.ts';
+import type { WorkloadRow } from '../sql/workload-row.ts';
+import { isTerminal } from '../stages.ts';
+import type { LogSubscriber, UpdateSubscriber } from './subscribers.ts';
+
+export interface FeedOptions {
+  /** Rows per log read. */
+  pageSize: number;
+  /** Entries a live subscriber may have waiting before it is detached. */
+  subscriberBuffer: number;
+  /** A detached subscriber that has not asked for an entry for this long is closed. */
+  stallMs: number;
+  onError(error: unknown): void;
+}
+
+/**
+ * Everything the API knows live about one workload with subscribers. Each
+ * notification only raises a "want" mark; one loop per feed turns marks into
+ * reads, so however many subscribers and notifications there are, a
+ * workload costs one read at a time and each read is shared by all of them.
+ */
+export class WorkloadFeed {
+  readonly logSubscribers = new Set<LogSubscriber>();
+  readonly updateSubscribers = new Set<UpdateSubscriber>();
+  /** The last seq read and handed to live subscribers (undefined until the first row read). */
+  logSeq: number | undefined;
+  /** The final seq, known once a terminal row was read. */
+  terminalSeq: number | undefined;
+  /** The workload was deleted. */
+  gone = false;
+  private wantRow = false;
+  private wantLogs = 0;
+  private busy = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    readonly workloadId: string,
+    private readonly options: FeedOptions,
+  ) {}
+
+  get idle(): boolean {
+    return this.logSubscribers.size === 0 && this.updateSubscribers.size === 0;
+  }
+
+  /** The row changed (or may have): read it once for everyone. */
+  requestRow(): void {
+    this.wantRow = true;
+    this.kick();
+  }
+
+  /** Entries up to `lastSeq` were committed (Infinity: read until the end). */
+  requestLogs(lastSeq: number): void {
+    if (lastSeq > this.wantLogs) this.wantLogs = lastSeq;
+    this.kick();
+  }
+
+  close(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+  }
+
+  private kick(): void {
+    if (this.busy || this.retryTimer) return;
+    this.busy = true;
+    void this.run();
+  }
+
+  private async run(): Promise<void> {
+    try {
+      while (!this.idle) {
+        if (this.wantRow) await this.readRow();
+        else if (this.logSeq !== undefined && this.wantLogs > this.logSeq) await this.readLogs();
+        else break;
+      }
+    } catch (error) {
+      // The marks are still set: read again shortly (the database may be restarting).
+      this.options.onError(error);
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined;
+        this.kick();
+      }, 500);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async readRow(): Promise<void> {
+    this.wantRow = false;
+    const row = await getWorkloadRow(this.pool, this.workloadId);
+    if (!row) {
+      this.gone = true;
+      this.wakeAll();
+      return;
+    }
+    this.logSeq ??= row.logSeq;
+    // Entries whose notification was missed are read now.
+    if (row.logSeq > this.logSeq) this.requestLogsQuietly(row.logSeq);
+    // The runner stores every entry before the terminal stage: its log_seq is final.
+    if (isTerminal(row.stage)) {
+      this.terminalSeq = row.logSeq;
+      this.requestLogsQuietly(row.logSeq);
+    }
+    this.publishRow(row);
+  }
+
+  private requestLogsQuietly(lastSeq: number): void {
+    if (lastSeq > this.wantLogs) this.wantLogs = lastSeq;
+  }
+
+  private publishRow(row: WorkloadRow): void {
+    for (const sub of this.updateSubscribers) {
+      sub.offer(row);
+      sub.notify();
+    }
+    for (const sub of this.logSubscribers) sub.notify();
+  }
+
+  private async readLogs(): Promise<void> {
+    const after = this.logSeq ?? 0;
+    const entries = await readLogs(this.pool, this.workloadId, { after, limit: this.options.pageSize });
+    const last = entries.at(-1);
+    if (last) this.logSeq = last.seq;
+    // A short page is the end of what is committed: an open-ended want (after a reconnect) is met.
+    if (entries.length < this.options.pageSize && this.wantLogs > (this.logSeq ?? 0)) {
+      this.wantLogs = this.logSeq ?? 0;
+    }
+    const now = Date.now();
+    const { subscriberBuffer, stallMs } = this.options;
+    for (const sub of this.logSubscribers) {
+      if (sub.overflowed) continue;
+      if (sub.live && entries.length > 0) {
+        if (sub.buffered + entries.length > subscriberBuffer) sub.detach();
+        else sub.offer(entries);
+      }
+      if (
+        !sub.live &&
+        !sub.waiting &&
+        now - sub.lastPullAt > stallMs &&
+        (this.logSeq ?? 0) - sub.cursor > subscriberBuffer
+      ) {
+        sub.overflowed = true;
+      }
+      sub.notify();
+    }
+  }
+
+  private wakeAll(): void {
+    for (const sub of this.updateSubscribers) sub.notify();
+    for (const sub of this.logSubscribers) sub.notify();
+  }
+}
