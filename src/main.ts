@@ -1,3 +1,6 @@
+import { Runner } from '../runner/runner.ts';
+import { baseServiceEnv } from '../runner/service-env.ts';
+import { onShutdownSignals } from '../runner/shutdown.ts';
 import { loadConfig } from './config.ts';
 import { connect } from './db/database.ts';
 import { createNotifyHub } from './live/notify-hub.ts';
@@ -14,21 +17,20 @@ async function main() {
   const { url } = await app.start();
   log(`AgentForge API ready: GraphiQL at ${url}`);
 
-  let shuttingDown = false;
-  const shutdown = async (signal: string) => {
-    if (shuttingDown) {
-      log(`${signal} again: exiting now`);
-      process.exit(130);
-    }
-    shuttingDown = true;
-    log(`${signal}: shutting down (send it again to exit at once)`);
+  // The runner has its own pool and LISTEN connection on the same database.
+  const runner = config.runnerEnabled
+    ? new Runner({ config, databaseUrl: db.url, baseEnv: baseServiceEnv(process.env), log })
+    : undefined;
+  await runner?.start();
+  if (!runner) log('AGENTFORGE_RUNNER=off: no runner in this process');
+
+  onShutdownSignals(log, async () => {
+    // The runner first: it records every workload it cancels or stops while the database is up.
+    await runner?.stop();
     await app.stop();
     await live.close();
     await db.close();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  });
 }
 
 main().catch((error) => {

@@ -17,6 +17,8 @@ export interface StageContext {
   /** Relative path as the user gave it, for log lines. */
   servicePath: string;
   env: EnvVar[];
+  /** The clean base environment for commands and services (PATH, HOME…); `env` goes on top. */
+  baseEnv: Record<string, string>;
   healthCheckPath: string | null;
   config: Config;
   /** Writes log entries for the current stage. */

@@ -1,0 +1,229 @@
+import type pg from 'pg';
+import type { Config } from '../src/config.ts';
+import type { ClaimedWorkload } from '../src/sql/claim.ts';
+import { transitionWorkload } from '../src/sql/transition.ts';
+import type { WorkloadPatch } from '../src/sql/workload-row.ts';
+import { PROGRESS_STAGES, type WorkloadStage } from '../src/stages.ts';
+import { CancelledError } from './command.ts';
+import type { ExecutorRegistry } from './executors/index.ts';
+import { type RunningService, type StageContext, StageError } from './executors/types.ts';
+import { createLogWriter } from './logs/log-writer.ts';
+import type { LogSink } from './logs/types.ts';
+import { describeExit } from './process-group.ts';
+import { deployService } from './stages/deploy.ts';
+import { validateService } from './stages/validate.ts';
+
+export interface JobDeps {
+  /** The runner's pool (it survives a runner restart: the runner swaps what is behind it). */
+  pool: pg.Pool;
+  config: Config;
+  runnerId: string;
+  executors: ExecutorRegistry;
+  baseEnv: Record<string, string>;
+  /** Address services listen on and their URL names. */
+  serviceHost: string;
+}
+
+/** Why a workload is being stopped: the user asked, or its runner shuts down. */
+export type StopReason = 'user' | 'shutdown';
+
+/** Another actor moved the workload first (a conditional UPDATE matched nothing). */
+class LostRaceError extends Error {
+  override name = 'LostRaceError';
+}
+
+/**
+ * One claimed workload, from `validate` to its terminal stage. The runner
+ * calls `advance()` inside its concurrency queue (validate → build → deploy
+ * → running) and then, outside it, `supervise()` while the service runs.
+ * Every terminal transition is preceded by a flush of the log, so the last
+ * entry is stored before the stage says it is over.
+ */
+export class WorkloadJob {
+  readonly id: string;
+  private stage: WorkloadStage;
+  private readonly abort = new AbortController();
+  private stopReason: StopReason | undefined;
+  private readonly stopRequested: Promise<void>;
+  private resolveStop!: () => void;
+  private service: RunningService | undefined;
+  private readonly sink: LogSink;
+
+  constructor(
+    private readonly deps: JobDeps,
+    private readonly claim: ClaimedWorkload,
+  ) {
+    this.id = claim.workload.id;
+    this.stage = claim.workload.stage;
+    this.sink = createLogWriter(deps.pool, this.id);
+    this.stopRequested = new Promise((resolve) => {
+      this.resolveStop = resolve;
+    });
+  }
+
+  get currentStage(): WorkloadStage {
+    return this.stage;
+  }
+
+  get stopping(): boolean {
+    return this.stopReason !== undefined;
+  }
+
+  /** Cancels work in progress (its commands are killed) or stops the running service. */
+  requestStop(reason: StopReason): void {
+    if (this.stopReason) return;
+    this.stopReason = reason;
+    this.resolveStop();
+    if (PROGRESS_STAGES.includes(this.stage)) this.abort.abort();
+  }
+
+  /** validate → build → deploy → running. True when the service is running, false when the workload ended. */
+  async advance(): Promise<boolean> {
+    try {
+      this.throwIfStopping();
+      const { workload } = this.claim;
+      this.sink.write('validate', 'info', `Claimed by runner ${this.deps.runnerId}`);
+      const validated = await validateService({
+        rootPath: this.claim.rootPath,
+        servicePath: workload.servicePath,
+        executor: this.claim.executor,
+        config: this.deps.config,
+        log: this.sink,
+      });
+      const executor = this.deps.executors[validated.executor];
+      if (!executor) throw new StageError(`Executor ${validated.executor} is not available on this runner`);
+      await this.move('build', { executor: validated.executor });
+
+      const ctx = this.context(validated.serviceDir);
+      await executor.build(ctx);
+      await this.move('deploy');
+
+      const deployed = await deployService(
+        ctx,
+        this.deps.pool,
+        executor,
+        this.deps.serviceHost,
+        (service) => {
+          this.service = service;
+        },
+      );
+      await this.move('running', { url: deployed.url });
+      this.sink.write('running', 'info', `Service running on ${deployed.url}`);
+      await executor.cleanup?.(ctx).catch((error: Error) => {
+        this.sink.write('running', 'warn', `Cleanup after deploy failed: ${error.message}`);
+      });
+      return true;
+    } catch (error) {
+      await this.fail(error);
+      return false;
+    }
+  }
+
+  /** While running: waits for the service to exit or a stop request, and records how it ended. */
+  async supervise(): Promise<void> {
+    const service = this.service;
+    if (!service) throw new Error(`Workload ${this.id} has no running service to supervise`);
+    const outcome = await Promise.race([
+      service.exited.then((exit) => ({ requested: false as const, exit })),
+      this.stopRequested.then(() => ({ requested: true as const })),
+    ]);
+    if (outcome.requested) {
+      this.sink.write(
+        'running',
+        'info',
+        this.stopReason === 'shutdown'
+          ? 'Runner shutting down: stopping the service (SIGTERM)...'
+          : 'Stopping the service (SIGTERM)...',
+      );
+      const exit = await service.stop(this.deps.config.stopTimeoutMs);
+      this.sink.write('running', 'info', `✓ Service stopped (${describeExit(exit)})`);
+      await this.finish('stopped', { exitCode: exit.code });
+      return;
+    }
+    const { exit } = outcome;
+    const error = exit.signal
+      ? `Service killed by signal ${exit.signal}`
+      : exit.code === 0
+        ? 'Service exited unexpectedly with exit code 0'
+        : `Service crashed with exit code ${exit.code}`;
+    // Whatever it forked is killed too.
+    await service.stop(0);
+    this.sink.write('running', 'error', error);
+    await this.finish('failed', { error, failedStage: 'running', exitCode: exit.code });
+  }
+
+  /** Flushes and closes the log. */
+  close(): Promise<void> {
+    return this.sink.close();
+  }
+
+  private context(serviceDir: string): StageContext {
+    const { workload } = this.claim;
+    return {
+      workloadId: this.id,
+      deploymentId: workload.deploymentId,
+      runnerId: this.deps.runnerId,
+      serviceDir,
+      servicePath: workload.servicePath,
+      env: this.claim.env,
+      baseEnv: this.deps.baseEnv,
+      healthCheckPath: this.claim.healthCheckPath,
+      config: this.deps.config,
+      log: this.sink,
+      signal: this.abort.signal,
+      stage: () => this.stage,
+    };
+  }
+
+  private throwIfStopping(): void {
+    if (this.stopReason || this.abort.signal.aborted) throw new CancelledError('Cancelled');
+  }
+
+  private async move(to: WorkloadStage, patch: WorkloadPatch = {}): Promise<void> {
+    this.throwIfStopping();
+    const row = await transitionWorkload(this.deps.pool, this.id, this.stage, to, patch);
+    if (!row) throw new LostRaceError(`Workload ${this.id} left ${this.stage} elsewhere`);
+    this.stage = to;
+  }
+
+  /** Ends the workload `failed` from a progress stage, with the reason in the log and in `error`. */
+  private async fail(error: unknown): Promise<void> {
+    const stage = this.stage;
+    const exit = this.service ? await this.service.stop(0) : undefined;
+    if (error instanceof LostRaceError) {
+      this.sink.write(stage, 'warn', 'The workload was changed elsewhere: this runner stops working on it');
+      await this.sink.flush();
+      return;
+    }
+    let message: string;
+    if (this.stopReason || error instanceof CancelledError) {
+      message =
+        this.stopReason === 'shutdown'
+          ? `Cancelled: runner shutting down during ${stage}`
+          : `Cancelled by user during ${stage}`;
+    } else if (error instanceof StageError) {
+      message = error.message;
+    } else {
+      message = `Unexpected error during ${stage}: ${(error as Error).message ?? String(error)}`;
+    }
+    this.sink.write(stage, 'error', message);
+    await this.finish('failed', { error: message, failedStage: stage, exitCode: exit?.code ?? null });
+  }
+
+  /**
+   * The terminal transition, after every log entry is stored. Should the
+   * log fail, the stage is still recorded (a workload must not stay live
+   * forever), and then the log failure is raised.
+   */
+  private async finish(to: 'stopped' | 'failed', patch: WorkloadPatch): Promise<void> {
+    let logFailure: unknown;
+    try {
+      await this.sink.flush();
+    } catch (error) {
+      logFailure = error;
+    }
+    const row = await transitionWorkload(this.deps.pool, this.id, this.stage, to, patch);
+    if (row) this.stage = to;
+    if (logFailure) throw new Error(`Log entries of workload ${this.id} were lost`, { cause: logFailure });
+  }
+}

@@ -1,0 +1,60 @@
+import type { EnvVar } from '../db/entities/deployment.ts';
+import type { Executor } from '../stages.ts';
+import type { Queryable } from './queryable.ts';
+import { toWorkloadRow, WORKLOAD_UPDATED_CHANNEL, type WorkloadRow } from './workload-row.ts';
+
+/** A claimed workload with what the runner needs from its deployment and project. */
+export interface ClaimedWorkload {
+  workload: WorkloadRow;
+  executor: Executor;
+  healthCheckPath: string | null;
+  env: EnvVar[];
+  rootPath: string;
+}
+
+/**
+ * Claims up to `limit` pending workloads for `runnerId`, oldest first, in one
+ * statement:
+ *
+ * - the inner `select … for update skip locked` locks the rows it picks and
+ *   skips rows another runner (or a `cancelPending`) holds, so concurrent
+ *   runners never block each other and no workload is claimed twice; the
+ *   `stage = 'pending'` re-check of the UPDATE makes that hold under any
+ *   isolation level;
+ * - the UPDATE moves them to `validate` and records the owner;
+ * - the outer select joins the deployment and project (executor, health
+ *   check, env, root path) so the runner needs no second round trip, and
+ *   notifies `workloadUpdated` listeners (delivered at commit).
+ */
+export async function claimWorkloads(
+  db: Queryable,
+  runnerId: string,
+  limit: number,
+): Promise<ClaimedWorkload[]> {
+  if (limit <= 0) return [];
+  const result = await db.query(
+    `with claimed as (
+       update "workload" set "stage" = 'validate', "runner_id" = $1, "started_at" = now(), "updated_at" = now()
+        where "id" in (
+          select "id" from "workload" where "stage" = 'pending'
+           order by "created_at" limit $2
+           for update skip locked
+        ) and "stage" = 'pending'
+        returning *
+     )
+     select claimed.*, d."executor" as "deployment_executor", d."health_check_path", d."env",
+            p."root_path", pg_notify('${WORKLOAD_UPDATED_CHANNEL}', claimed."id"::text)
+       from claimed
+       join "deployment" d on d."id" = claimed."deployment_id"
+       join "project" p on p."id" = d."project_id"
+      order by claimed."created_at"`,
+    [runnerId, limit],
+  );
+  return result.rows.map((r) => ({
+    workload: toWorkloadRow(r),
+    executor: r.deployment_executor as Executor,
+    healthCheckPath: r.health_check_path as string | null,
+    env: (r.env ?? []) as EnvVar[],
+    rootPath: r.root_path as string,
+  }));
+}

@@ -1,0 +1,77 @@
+import { hostname } from 'node:os';
+import type { Queryable } from './queryable.ts';
+import { toWorkloadRow, type WorkloadRow } from './workload-row.ts';
+
+/** A runner whose heartbeat is older than this is presumed dead: its workloads are failed. */
+export const RUNNER_DEAD_AFTER_MS = 60_000;
+
+export async function registerRunner(
+  db: Queryable,
+  id: string,
+  pid: number,
+  concurrency: number,
+): Promise<void> {
+  await db.query(
+    `insert into "runner" ("id", "hostname", "pid", "concurrency", "active_workloads", "started_at", "last_heartbeat_at")
+     values ($1, $2, $3, $4, 0, now(), now())`,
+    [id, hostname(), pid, concurrency],
+  );
+}
+
+/**
+ * One statement per heartbeat: stamps the heartbeat, recounts the runner's
+ * non-terminal workloads (served by the workload runner_id index), and says
+ * whether a restart was requested since the last (re)start.
+ */
+export async function heartbeat(db: Queryable, id: string): Promise<{ restartDue: boolean }> {
+  const result = await db.query(
+    `update "runner" set "last_heartbeat_at" = now(),
+            "active_workloads" = (select count(*) from "workload"
+                                   where "runner_id" = $1 and "stage" not in ('stopped', 'failed'))
+      where "id" = $1
+      returning coalesce("restart_requested_at" > coalesce("restarted_at", "started_at"), false) as "restart_due"`,
+    [id],
+  );
+  return { restartDue: result.rows[0]?.restart_due === true };
+}
+
+export async function markRestarted(db: Queryable, id: string): Promise<void> {
+  await db.query(`update "runner" set "restarted_at" = now(), "last_heartbeat_at" = now() where "id" = $1`, [
+    id,
+  ]);
+}
+
+export async function markStopped(db: Queryable, id: string): Promise<void> {
+  await db.query(
+    `update "runner" set "stopped_at" = now(), "last_heartbeat_at" = now(), "active_workloads" = 0 where "id" = $1`,
+    [id],
+  );
+}
+
+/** Ids of this runner's live workloads with a stop request: a lost NOTIFY is caught by the next poll. */
+export async function stopRequestedIds(db: Queryable, runnerId: string): Promise<string[]> {
+  const result = await db.query(
+    `select "id" from "workload"
+      where "runner_id" = $1 and "stop_requested" and "stage" not in ('stopped', 'failed')`,
+    [runnerId],
+  );
+  return result.rows.map((r) => r.id as string);
+}
+
+/**
+ * Live workloads owned by runners whose heartbeat is older than
+ * RUNNER_DEAD_AFTER_MS (crashed or killed without a clean shutdown). Each is
+ * then failed with its own conditional transition, so a runner that comes
+ * back and races us loses cleanly.
+ */
+export async function orphanedWorkloads(db: Queryable, selfId: string): Promise<WorkloadRow[]> {
+  const result = await db.query(
+    `select w.* from "workload" w
+       join "runner" r on r."id" = w."runner_id"
+      where w."stage" in ('validate', 'build', 'deploy', 'running')
+        and r."id" <> $1
+        and r."last_heartbeat_at" < now() - make_interval(secs => $2::double precision / 1000)`,
+    [selfId, RUNNER_DEAD_AFTER_MS],
+  );
+  return result.rows.map(toWorkloadRow);
+}
