@@ -44,7 +44,7 @@ const ORPHAN_SWEEP_EVERY = 15;
  * and restart requests, and on `stop()` cancels or stops everything it owns.
  */
 export class Runner {
-  readonly id = randomUUID();
+  readonly id: string = randomUUID();
   private pool: pg.Pool;
   private readonly sharedPool: pg.Pool;
   private listener: NotificationListener | undefined;
