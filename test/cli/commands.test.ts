@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Command } from 'commander';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { buildProgram } from '../../cli/program.ts';
 import { insertLogBatch } from '../../src/sql/insert-logs.ts';
 import { transitionWorkload } from '../../src/sql/transition.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
@@ -234,27 +236,34 @@ describe('errors', () => {
   });
 
   it('has help for every command', async () => {
-    const commands = [
-      [],
-      ['project'],
-      ['project', 'create'],
-      ['project', 'list'],
-      ['deployment', 'create'],
-      ['deployment', 'list'],
-      ['workload', 'create'],
-      ['workload', 'list'],
-      ['workload', 'inspect'],
-      ['workload', 'logs'],
-      ['workload', 'stop'],
-      ['deploy'],
-      ['gateway', 'status'],
-      ['gateway', 'restart'],
+    const root = await runCli(['--help']);
+    expect(root.code).toBe(0);
+    expect(root.stdout).toMatch(/^Usage: agentforge \[options\] \[command\]/);
+    const leaf = await runCli(['workload', 'logs', '--help']);
+    expect(leaf.code).toBe(0);
+    expect(leaf.stdout).toMatch(/^Usage: agentforge workload logs \[options\] <id>/);
+    expect(leaf.stdout).toContain('--api <url>');
+
+    // Every other command, without a process each: the same program object the bin runs.
+    const visit = (command: Command, path: string[]): string[][] => [
+      path,
+      ...command.commands.flatMap((c) => visit(c, [...path, c.name()])),
     ];
-    const results = await Promise.all(commands.map((c) => runCli([...c, '--help'])));
-    results.forEach((result, i) => {
-      expect(result.code, commands[i]!.join(' ')).toBe(0);
-      expect(result.stdout).toMatch(new RegExp(`^Usage: agentforge ${commands[i]!.join(' ')}`));
-      expect(result.stdout).toContain('--api <url>');
-    });
+    const all = visit(buildProgram(), []).filter((p) => p.at(-1) !== 'help');
+    expect(all.map((p) => p.join(' '))).toEqual(
+      expect.arrayContaining([
+        'workload create',
+        'deployment list',
+        'deploy',
+        'gateway restart',
+        'project create',
+      ]),
+    );
+    for (const path of all) {
+      let command = buildProgram();
+      for (const name of path) command = command.commands.find((c) => c.name() === name)!;
+      expect(command.description(), path.join(' ')).not.toBe('');
+      expect(command.helpInformation()).toContain(`Usage: agentforge${path.map((p) => ` ${p}`).join('')}`);
+    }
   });
 });
