@@ -30,13 +30,18 @@ export function createDockerExecutor(): ServiceExecutor {
     return docker;
   };
 
+  // The image id each workload's build produced, until its start takes it.
+  const built = new Map<string, string>();
+
   return {
     name: 'docker',
     async build(ctx: StageContext): Promise<void> {
-      await buildImage(client(ctx.config), ctx);
+      built.set(ctx.workloadId, await buildImage(client(ctx.config), ctx));
     },
     start(ctx: StageContext, port: number, host: string): Promise<RunningService> {
-      return startContainer(client(ctx.config), ctx, imageTag(ctx), port, host);
+      const image = built.get(ctx.workloadId) ?? imageTag(ctx);
+      built.delete(ctx.workloadId);
+      return startContainer(client(ctx.config), ctx, image, port, host);
     },
     async cleanup(ctx: StageContext): Promise<void> {
       const removed = await pruneDeploymentImages(client(ctx.config), ctx);

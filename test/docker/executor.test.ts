@@ -6,7 +6,7 @@ import { dockerClient } from '../../runner/executors/docker-engine.ts';
 import { type RunningService, StageError } from '../../runner/executors/types.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { describeDocker, dockerEngine } from './engine.ts';
-import { copyFixture, eventually, freePort, stageContext } from './support.ts';
+import { copyFixture, eventually, freePort, removeImageTags, stageContext } from './support.ts';
 
 /**
  * The docker executor on its own against a real engine: build, start, logs,
@@ -33,10 +33,7 @@ describeDocker('docker executor', () => {
     const copy = await copyFixture(fixture);
     cleanups.push(copy.cleanup);
     const stage = await stageContext(db, dockerEngine.config, { ...copy, servicePath: fixture }, env);
-    cleanups.push(async () => {
-      const images = await docker.listImages({ filters: { reference: [imageTag(stage.ctx)] } });
-      for (const image of images) await docker.getImage(image.Id).remove({ force: true });
-    });
+    cleanups.push(() => removeImageTags(docker, imageTag(stage.ctx)));
     cleanups.push(() => stage.log.close());
     return stage;
   }
@@ -160,12 +157,7 @@ describeDocker('docker executor', () => {
     });
     const ctx = { ...second.ctx, deploymentId: first.ctx.deploymentId };
     cleanups.push(() => second.log.close());
-    cleanups.push(() =>
-      docker
-        .getImage(imageTag(ctx))
-        .remove({ force: true })
-        .catch(() => undefined),
-    );
+    cleanups.push(() => removeImageTags(docker, imageTag(ctx)));
     await executor.build(ctx);
     await executor.cleanup?.(ctx);
     const tags = (

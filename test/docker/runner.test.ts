@@ -6,6 +6,7 @@ import { dockerClient } from '../../runner/executors/docker-engine.ts';
 import { StopWorkloadDocument } from '../../sdk/index.ts';
 import { describeDocker, dockerEngine } from './engine.ts';
 import { type Stack, startStack } from './stack.ts';
+import { removeImageTags } from './support.ts';
 
 /**
  * Docker workloads end to end: GraphQL API → runner → docker executor →
@@ -25,11 +26,7 @@ describeDocker('docker workloads through the API and a runner', () => {
   afterAll(async () => {
     await stack?.close();
     for (const deploymentId of stack?.deploymentIds ?? []) {
-      for (const image of await docker.listImages({
-        filters: { reference: [`agentforge/${deploymentId}`] },
-      })) {
-        await docker.getImage(image.Id).remove({ force: true });
-      }
+      await removeImageTags(docker, `agentforge/${deploymentId}`);
     }
   });
 

@@ -4,6 +4,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type Docker from 'dockerode';
+import { CONFLICT, engineStatus, NOT_FOUND } from '../../runner/executors/docker-engine.ts';
 import type { StageContext } from '../../runner/executors/types.ts';
 import { createLogWriter } from '../../runner/logs/log-writer.ts';
 import type { LogSink } from '../../runner/logs/types.ts';
@@ -110,4 +112,24 @@ export async function eventually(check: () => Promise<boolean>, ms = 15_000): Pr
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return check();
+}
+
+/**
+ * Removes the tags matching `reference` (a repository or repository:tag).
+ * Tags, not image ids: builds of the same content in other test files share
+ * one image, which goes with its last tag. An image still in use by a
+ * container (409) or already gone (404) is left alone.
+ */
+export async function removeImageTags(docker: Docker, reference: string): Promise<void> {
+  for (const image of await docker.listImages({ filters: { reference: [reference] } })) {
+    for (const tag of image.RepoTags ?? []) {
+      if (!tag.startsWith(reference)) continue;
+      try {
+        await docker.getImage(tag).remove();
+      } catch (error) {
+        const status = engineStatus(error);
+        if (status !== CONFLICT && status !== NOT_FOUND) throw error;
+      }
+    }
+  }
 }
