@@ -1,0 +1,232 @@
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { connect as tcpConnect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import type Docker from 'dockerode';
+import { dockerClient } from '../runner/executors/docker-engine.ts';
+import { pingEngine } from '../runner/executors/docker-probe.ts';
+import { Runner } from '../runner/runner.ts';
+import { baseServiceEnv } from '../runner/service-env.ts';
+import {
+  CreateDeploymentDocument,
+  CreateProjectDocument,
+  CreateWorkloadDocument,
+  createSdk,
+  StopWorkloadDocument,
+  WorkloadLogsDocument,
+  WorkloadUpdatedDocument,
+} from '../sdk/index.ts';
+import { loadConfig } from '../src/config.ts';
+import { openDatabase } from '../src/db/database.ts';
+import { createNotifyHub } from '../src/live/notify-hub.ts';
+import { buildApp } from '../src/server.ts';
+import type { Benchmark, BenchResult } from './harness.ts';
+
+/**
+ * B3-docker: createWorkload → `running` for a Dockerfile service (validate,
+ * a cached `docker build`, create + attach + start, TCP readiness), next to
+ * a plain `docker run` of the same image (create + start through the API,
+ * then the same 20 ms TCP polling as the runner), in the same run.
+ * Goal: ≤ 1.3× the plain run. Reported as not met, with a note, when no
+ * engine answers.
+ */
+const ROUNDS = 5;
+const RETRY_MS = 20;
+const fixture = fileURLToPath(new URL('../test/fixtures/docker-hello/', import.meta.url));
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] ?? Number.NaN) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
+async function acceptsTcp(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = tcpConnect({ host: '127.0.0.1', port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/** `docker run -d` of `image` listening on `port`, until the port accepts TCP; returns ms. */
+async function plainRun(docker: Docker, image: string, port: number, networkMode: string): Promise<number> {
+  const portSpec = `${port}/tcp`;
+  const started = performance.now();
+  const container = await docker.createContainer({
+    Image: image,
+    Env: [`PORT=${port}`, `HOST=${networkMode === 'host' ? '127.0.0.1' : '0.0.0.0'}`],
+    ...(networkMode === 'host' ? {} : { ExposedPorts: { [portSpec]: {} } }),
+    HostConfig:
+      networkMode === 'host'
+        ? { NetworkMode: 'host' }
+        : { PortBindings: { [portSpec]: [{ HostIp: '127.0.0.1', HostPort: String(port) }] } },
+  });
+  try {
+    await container.start();
+    const deadline = Date.now() + 30_000;
+    while (!(await acceptsTcp(port))) {
+      if (Date.now() > deadline) throw new Error(`plain docker run: port ${port} never accepted`);
+      await sleep(RETRY_MS);
+    }
+    return performance.now() - started;
+  } finally {
+    await container.remove({ force: true });
+  }
+}
+
+const bench: Benchmark = {
+  id: 'B3-docker',
+  title: 'createWorkload → running in Docker vs a plain docker run of the same image',
+  async run(ctx): Promise<BenchResult> {
+    const goal = '≤ 1.3× plain docker run (create + start → TCP ready)';
+    const dockerHost = process.env.DOCKER_HOST || undefined;
+    const engine = await pingEngine({ dockerHost });
+    if (!engine.ok) {
+      return {
+        measurements: [],
+        baseline: { name: 'plain docker run', value: Number.NaN, unit: 'ms' },
+        ratio: Number.NaN,
+        goal,
+        met: false,
+        notes: [
+          `skipped: ${engine.reason}. Start one with: bash scripts/docker/start-engine.sh && export DOCKER_HOST=unix:///run/agentforge-docker.sock`,
+        ],
+      };
+    }
+    const docker = dockerClient({ dockerHost });
+    const bridge = (await docker.listNetworks({ filters: { name: ['bridge'] } })).some(
+      (n) => n.Name === 'bridge',
+    );
+    const networkMode = process.env.DOCKER_NETWORK_MODE || (bridge ? 'bridge' : 'host');
+    const base = 20_000 + Math.floor(Math.random() * 199) * 50;
+    const config = loadConfig({
+      HOST: '127.0.0.1',
+      PORT: '0',
+      WORKLOAD_PORT_RANGE: `${base}-${base + 24}`,
+      DOCKER_NETWORK_MODE: networkMode,
+      ...(dockerHost ? { DOCKER_HOST: dockerHost } : {}),
+    });
+    const rootPath = await mkdtemp(join(tmpdir(), 'agentforge-b3-'));
+    await cp(fixture, join(rootPath, 'svc'), { recursive: true });
+    const db = await openDatabase(await ctx.createDatabase());
+    const live = createNotifyHub(db);
+    const app = buildApp({ config, db, live });
+    const { url } = await app.start();
+    const runner = new Runner({
+      config,
+      databaseUrl: db.url,
+      baseEnv: baseServiceEnv(process.env),
+      pollMs: 200,
+    });
+    await runner.start();
+    const sdk = createSdk({ url });
+    const repositories: string[] = [];
+    try {
+      const { createProject } = await sdk.request(CreateProjectDocument, { input: { name: 'b3', rootPath } });
+      const { createDeployment } = await sdk.request(CreateDeploymentDocument, {
+        input: { projectId: createProject.id, serviceName: 'svc', servicePath: 'svc', executor: 'docker' },
+      });
+      repositories.push(`agentforge/${createDeployment.id}`);
+
+      /** Where a workload's time went: from creation to the first entry of each stage (log timestamps). */
+      const phases: Record<string, number[]> = { claim: [], validate: [], build: [], deploy: [] };
+      const recordPhases = async (id: string, createdAt: string) => {
+        const { workload } = await sdk.request(WorkloadLogsDocument, { id, first: 10_000 });
+        const first = (stage: string) =>
+          Date.parse(workload?.logs.find((l) => l.stage === stage)?.timestamp ?? Number.NaN.toString());
+        const at = [
+          Date.parse(createdAt),
+          first('validate'),
+          first('build'),
+          first('deploy'),
+          first('running'),
+        ];
+        ['claim', 'validate', 'build', 'deploy'].forEach((name, i) => {
+          phases[name]?.push((at[i + 1] ?? Number.NaN) - (at[i] ?? Number.NaN));
+        });
+      };
+
+      /** One workload to running; returns ms and the image it ran. */
+      const ours = async (): Promise<{ ms: number; image: string }> => {
+        const started = performance.now();
+        const { createWorkload } = await sdk.request(CreateWorkloadDocument, {
+          input: { deploymentId: createDeployment.id },
+        });
+        const controller = new AbortController();
+        let reached = '';
+        let ms = Number.NaN;
+        await sdk
+          .subscribe(
+            WorkloadUpdatedDocument,
+            { workloadId: createWorkload.id },
+            ({ workloadUpdated }) => {
+              if (reached || !['running', 'failed', 'stopped'].includes(workloadUpdated.stage)) return;
+              ms = performance.now() - started;
+              reached = workloadUpdated.stage;
+              controller.abort();
+            },
+            controller.signal,
+          )
+          .catch((error: unknown) => {
+            if (!controller.signal.aborted) throw error;
+          });
+        if (reached !== 'running')
+          throw new Error(`workload ${createWorkload.id} ended ${reached || 'unknown'}`);
+        await sdk.request(StopWorkloadDocument, { id: createWorkload.id });
+        await recordPhases(createWorkload.id, createWorkload.createdAt);
+        return { ms, image: `agentforge/${createDeployment.id}:${createWorkload.id}` };
+      };
+
+      // Warm-up: the first build fills the engine's cache, as it would for any redeploy.
+      // Each workload's image replaces the previous one (older images are pruned),
+      // so the plain run always uses the image of the workload just measured.
+      const plainPort = base + 40;
+      await plainRun(docker, (await ours()).image, plainPort, networkMode);
+      const oursMs: number[] = [];
+      const plainMs: number[] = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        const { ms, image } = await ours();
+        oursMs.push(ms);
+        plainMs.push(await plainRun(docker, image, plainPort, networkMode));
+        ctx.log(
+          `round ${round + 1}: ours ${oursMs.at(-1)?.toFixed(0)} ms, plain ${plainMs.at(-1)?.toFixed(0)} ms`,
+        );
+      }
+      const ourMedian = median(oursMs);
+      const plainMedian = median(plainMs);
+      const ratio = ourMedian / plainMedian;
+      return {
+        measurements: [{ name: 'createWorkload → running, median', value: ourMedian, unit: 'ms' }],
+        baseline: { name: 'plain docker run → TCP ready, median', value: plainMedian, unit: 'ms' },
+        ratio,
+        goal,
+        met: ratio <= 1.3,
+        notes: [
+          `${ROUNDS} rounds after one warm-up, network mode ${networkMode}; ours includes validate and a cached docker build`,
+          `median ms from creation to claim ${median(phases.claim ?? []).toFixed(0)}, then validate ${median(phases.validate ?? []).toFixed(0)}, build ${median(phases.build ?? []).toFixed(0)}, deploy to running ${median(phases.deploy ?? []).toFixed(0)}`,
+        ],
+      };
+    } finally {
+      await runner.stop();
+      await sdk.close();
+      await app.stop();
+      await live.close();
+      await db.close();
+      // By tag, not image id: other deployments may share the image.
+      for (const repository of repositories) {
+        for (const image of await docker.listImages({ filters: { reference: [repository] } })) {
+          for (const tag of image.RepoTags ?? []) await docker.getImage(tag).remove();
+        }
+      }
+      await rm(rootPath, { recursive: true, force: true });
+    }
+  },
+};
+
+export default bench;
