@@ -25,7 +25,7 @@ function wsQuery(connectionParams: Record<string, unknown>, headers: Record<stri
     connectionParams,
     retryAttempts: 0,
   });
-  return new Promise<{ data?: unknown; errors?: { extensions?: { code?: string } }[] }>((resolve, reject) => {
+  return new Promise<{ data?: unknown; errors?: { extensions?: { code?: string } }[] }>((resolve) => {
     let result: unknown;
     client.subscribe(
       { query: '{ projects { id } }' },

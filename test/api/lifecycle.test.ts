@@ -12,6 +12,7 @@ import {
   WorkloadDocument,
   WorkloadLogsDocument,
   WorkloadsDocument,
+  type WorkloadsQuery,
 } from '../../sdk/index.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 
@@ -125,12 +126,12 @@ describe('projects, deployments and workloads', () => {
     const seen: string[] = [];
     let after: string | null | undefined = null;
     for (;;) {
-      const page: Awaited<ReturnType<typeof app.gql<any, any>>> = await app.gql(WorkloadsDocument, {
+      const page: WorkloadsQuery = await app.gql(WorkloadsDocument, {
         deploymentId: d.id,
         first: 2,
         after,
       });
-      seen.push(...page.workloads.edges.map((e: { node: { id: string } }) => e.node.id));
+      seen.push(...page.workloads.edges.map((e) => e.node.id));
       if (!page.workloads.pageInfo.hasNextPage) break;
       after = page.workloads.pageInfo.endCursor;
     }
