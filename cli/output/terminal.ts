@@ -24,7 +24,8 @@ export function colorEnabled(tty: boolean, env: Env = process.env): boolean {
 }
 
 export function createOutput(options: { json: boolean }): Output {
-  const tty = Boolean(process.stdout.isTTY) && !options.json;
+  // A pseudo-terminal without a size (columns 0) cannot host a spinner: ora would redraw forever.
+  const tty = Boolean(process.stdout.isTTY) && (process.stdout.columns ?? 0) > 0 && !options.json;
   return {
     json: options.json,
     tty,

@@ -24,14 +24,33 @@ export interface RunningCli {
 const running = new Set<ChildProcess>();
 
 /** Starts the CLI; `env` adds to a clean environment (no colour, UTC times, no inherited API settings). */
-export function startCli(args: string[], env: Record<string, string> = {}): RunningCli {
+export function startCli(
+  args: string[],
+  env: Record<string, string> = {},
+  options: { tty?: boolean } = {},
+): RunningCli {
   const base: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (v !== undefined && !k.startsWith('AGENTFORGE_') && k !== 'FORCE_COLOR') base[k] = v;
+    if (v !== undefined && !k.startsWith('AGENTFORGE_') && k !== 'FORCE_COLOR' && k !== 'NO_COLOR')
+      base[k] = v;
   }
-  const child = spawn(process.execPath, [BIN, ...args], {
+  const command = [process.execPath, BIN, ...args];
+  // On a TTY: util-linux `script` runs the CLI on a pseudo-terminal and copies what it draws to stdout.
+  const [file, ...argv] = options.tty
+    ? [
+        'script',
+        '--quiet',
+        '--flush',
+        '--return',
+        '--command',
+        // A sized terminal, as a user's is: a pty created without one reports 0 columns.
+        `stty cols 120 rows 40; exec ${command.map(shellQuote).join(' ')}`,
+        '/dev/null',
+      ]
+    : command;
+  const child = spawn(file!, argv, {
     cwd: ROOT,
-    env: { ...base, TZ: 'UTC', NO_COLOR: '1', ...env },
+    env: { ...base, TZ: 'UTC', ...(options.tty ? { TERM: 'xterm-256color' } : { NO_COLOR: '1' }), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);
@@ -80,6 +99,8 @@ export function startCli(args: string[], env: Record<string, string> = {}): Runn
 export function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
   return startCli(args, env).done;
 }
+
+const shellQuote = (arg: string) => `'${arg.replaceAll("'", "'\\''")}'`;
 
 /** Kills CLI children a failed test left behind. */
 export function killStrayClis(): void {

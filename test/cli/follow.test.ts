@@ -237,3 +237,51 @@ describe('workload create --follow and deploy', () => {
     await move(secondId, 'running', 'stopped');
   });
 });
+
+describe('on a terminal', () => {
+  const ESC = '\u001b[';
+
+  it('shows stages with a spinner, ✓ marks and times, then the outcome', async () => {
+    const cli = startCli(['workload', 'create', '--deployment', deploymentId, '--follow'], env(), {
+      tty: true,
+    });
+    await cli.waitForOutput((out) => /Workload [0-9a-f-]{36}/.test(out));
+    const id = /Workload ([0-9a-f-]{36})/.exec(cli.stdout())![1]!;
+    await cli.waitForOutput((out) => out.includes('pending: waiting for a runner'));
+    for (const [from, to] of [
+      ['pending', 'validate'],
+      ['validate', 'build'],
+      ['build', 'deploy'],
+    ] as const) {
+      await move(id, from, to);
+      await log(id, to, `working in ${to}`);
+      await cli.waitForOutput((out) => out.includes(`working in ${to}`));
+    }
+    await move(id, 'deploy', 'running', { url: 'http://127.0.0.1:3103' });
+    const result = await cli.done;
+    expect(result.code).toBe(0);
+    // Spinner frames and cursor moves aside, every stage ends with its mark and its time.
+    const text = result.stdout.replaceAll(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
+    for (const stage of ['pending', 'validate', 'build', 'deploy']) {
+      expect(text).toMatch(new RegExp(`✓ ${stage} \\d+(\\.\\d)?m?s`));
+    }
+    expect(text).toContain('● running at http://127.0.0.1:3103');
+    expect(text).toMatch(/\[\d\d:\d\d:\d\d\.\d{3}\] \[build\] working in build/);
+    expect(result.stdout).toContain(`${ESC}32m✓`);
+    await move(id, 'running', 'stopped');
+  });
+
+  it('colours log lines by level, unless NO_COLOR is set', async () => {
+    const id = await createWorkload();
+    await move(id, 'pending', 'validate');
+    await log(id, 'validate', 'plain', '!broken');
+    await move(id, 'validate', 'failed', { error: 'broken', failedStage: 'validate' });
+
+    const coloured = await startCli(['workload', 'logs', id], env(), { tty: true }).done;
+    expect(coloured.code).toBe(0);
+    expect(coloured.stdout).toContain(`${ESC}31m!broken`);
+    const plain = await startCli(['workload', 'logs', id], { ...env(), NO_COLOR: '1' }, { tty: true }).done;
+    expect(plain.stdout).not.toContain(ESC);
+    expect(plain.stdout).toContain('[validate] !broken');
+  });
+});
