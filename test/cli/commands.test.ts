@@ -235,6 +235,59 @@ describe('errors', () => {
     );
   });
 
+  it('sends the token from --token or AGENTFORGE_API_TOKEN, over HTTP and WebSocket', async () => {
+    const secured = await startTestApp({ AGENTFORGE_RUNNER: 'off', AGENTFORGE_API_TOKEN: 's3cret' });
+    try {
+      const url = { AGENTFORGE_API_URL: secured.url };
+      const refused = await runCli(['project', 'list'], url);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/^error: Missing or wrong API token.* \(UNAUTHENTICATED\)\n$/);
+      expect((await runCli(['project', 'list', '--token', 's3cret'], url)).code).toBe(0);
+
+      const project = JSON.parse(
+        (
+          await runCli(['project', 'create', '--name', 't', '--root', root, '--json'], {
+            ...url,
+            AGENTFORGE_API_TOKEN: 's3cret',
+          })
+        ).stdout,
+      );
+      const d = JSON.parse(
+        (
+          await runCli(
+            [
+              'deployment',
+              'create',
+              '--project',
+              project.id,
+              '--name',
+              'a',
+              '--path',
+              'services/api',
+              '--json',
+              '--token',
+              's3cret',
+            ],
+            url,
+          )
+        ).stdout,
+      );
+      const w = JSON.parse(
+        (await runCli(['workload', 'create', '--deployment', d.id, '--json', '--token', 's3cret'], url))
+          .stdout,
+      );
+      await runCli(['workload', 'stop', w.id, '--token', 's3cret'], url);
+      const followed = await runCli(['workload', 'logs', w.id, '--follow', '--token', 's3cret'], url);
+      expect(followed.code).toBe(1);
+      expect(followed.stdout).toContain('[pending] Cancelled by user during pending');
+      const wsRefused = await runCli(['workload', 'logs', w.id, '--follow', '--token', 'wrong'], url);
+      expect(wsRefused.code).toBe(2);
+      expect(wsRefused.stderr).toMatch(/\(UNAUTHENTICATED\)\n$/);
+    } finally {
+      await secured.close();
+    }
+  });
+
   it('has help for every command', async () => {
     const root = await runCli(['--help']);
     expect(root.code).toBe(0);
