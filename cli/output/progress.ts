@@ -91,7 +91,12 @@ function ttyView(output: Output): ProgressView {
       }
       const next = STAGE_TEXT[w.stage];
       if (next) {
-        spinner = ora({ text: next, stream: process.stdout, discardStdin: false }).start();
+        spinner = ora({
+          text: next,
+          stream: process.stdout,
+          discardStdin: false,
+          color: c.isColorSupported ? 'cyan' : false,
+        }).start();
       } else if (w.stage === 'running') {
         output.out(`${c.green('●')} ${outcomeText(w)}`);
       } else if (w.stage === 'stopped') {
