@@ -9,6 +9,8 @@ import { createPgListener } from './pg-listener.ts';
 import { LogSubscriber, UpdateSubscriber } from './subscribers.ts';
 import { type FeedOptions, WorkloadFeed } from './workload-feed.ts';
 
+const SWEEP_MS = 5000;
+
 export interface NotifyHubOptions {
   /** Rows per log read (default 2000). */
   pageSize?: number;
@@ -61,6 +63,14 @@ export function createNotifyHub(db: Database, options: NotifyHubOptions = {}): N
     },
     onError,
   });
+
+  // The safety net under NOTIFY: a feed re-reads now and then even without
+  // a notification, so a notification lost in a way the listener cannot see
+  // delays its subscribers by at most this much.
+  const sweep = setInterval(() => {
+    for (const feed of feeds.values()) feed.refreshIfQuiet(SWEEP_MS);
+  }, SWEEP_MS);
+  sweep.unref();
 
   const feedFor = (id: string) => {
     let feed = feeds.get(id);
@@ -158,6 +168,7 @@ export function createNotifyHub(db: Database, options: NotifyHubOptions = {}): N
     },
 
     async close() {
+      clearInterval(sweep);
       await listener.close();
       for (const feed of feeds.values()) feed.close();
       feeds.clear();

@@ -34,6 +34,7 @@ export class WorkloadFeed {
   private wantLogs = 0;
   private busy = false;
   private retryTimer: NodeJS.Timeout | undefined;
+  private lastReadAt = Date.now();
 
   constructor(
     private readonly pool: pg.Pool,
@@ -55,6 +56,13 @@ export class WorkloadFeed {
   requestLogs(lastSeq: number): void {
     if (lastSeq > this.wantLogs) this.wantLogs = lastSeq;
     this.kick();
+  }
+
+  /** Re-reads the row and the log end when nothing was read for `quietMs`. */
+  refreshIfQuiet(quietMs: number): void {
+    if (this.busy || Date.now() - this.lastReadAt < quietMs) return;
+    this.wantRow = true;
+    this.requestLogs(Number.POSITIVE_INFINITY);
   }
 
   close(): void {
@@ -89,6 +97,7 @@ export class WorkloadFeed {
 
   private async readRow(): Promise<void> {
     this.wantRow = false;
+    this.lastReadAt = Date.now();
     const row = await getWorkloadRow(this.pool, this.workloadId);
     if (!row) {
       this.gone = true;
@@ -120,6 +129,7 @@ export class WorkloadFeed {
 
   private async readLogs(): Promise<void> {
     const after = this.logSeq ?? 0;
+    this.lastReadAt = Date.now();
     const entries = await readLogs(this.pool, this.workloadId, { after, limit: this.options.pageSize });
     const last = entries.at(-1);
     if (last) this.logSeq = last.seq;
