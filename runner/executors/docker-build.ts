@@ -1,5 +1,5 @@
+import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import { buildContext } from './docker-context.ts';
 import { engineAddress, engineMessage } from './docker-engine.ts';
 import { type StageContext, StageError } from './types.ts';
 
@@ -33,14 +33,20 @@ interface BuildEvent {
  * which makes the engine stop the build; `forcerm` removes the intermediate
  * containers even then.
  *
- * No per-workload LABEL is added: it would make every build commit a new
- * layer (about 60 ms here) where an unchanged service is otherwise entirely
- * cached; the tag already names the deployment and the workload.
+ * The only label added is `labels` (the context key, see docker-reuse.ts):
+ * it is the same for the same context, so an unchanged service stays
+ * entirely cached. No per-workload label: it would make every build commit
+ * a new layer (about 60 ms here); the tag already names the workload.
  *
  * Resolves with the image id (the `aux.ID` item), so the container can be
  * created from the id and not depend on the tag staying in place.
  */
-export async function buildImage(docker: Docker, ctx: StageContext): Promise<string> {
+export async function buildImage(
+  docker: Docker,
+  ctx: StageContext,
+  context: Buffer | Readable,
+  labels: Record<string, string> = {},
+): Promise<string> {
   const tag = imageTag(ctx);
   ctx.log.write(
     ctx.stage(),
@@ -49,8 +55,10 @@ export async function buildImage(docker: Docker, ctx: StageContext): Promise<str
   );
   let stream: NodeJS.ReadableStream;
   try {
-    stream = await docker.buildImage(buildContext(ctx.serviceDir), {
+    // docker-modem sends a Buffer as is (with its length); the typings only name streams.
+    stream = await docker.buildImage(context as NodeJS.ReadableStream, {
       t: tag,
+      ...(Object.keys(labels).length ? { labels } : {}),
       rm: true,
       forcerm: true,
       abortSignal: ctx.signal,

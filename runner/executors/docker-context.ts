@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import { lstatSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative, sep } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import tar from 'tar-fs';
 
 // A CommonJS module whose typings declare an ES default export: load it as
@@ -40,4 +41,46 @@ function readIgnoreRules(serviceDir: string): string | undefined {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
+}
+
+/** Contexts up to this size are held in memory and hashed before the build is decided. */
+export const HASHED_CONTEXT_LIMIT = 32 * 1024 * 1024;
+
+export interface PackedContext {
+  /** sha256 of exactly the bytes sent; undefined when the context was too large to hold. */
+  sha256?: string;
+  /** The tar to send: the bytes hashed, or (too large) a stream of the whole context. */
+  body: Buffer | Readable;
+}
+
+/**
+ * Packs the build context once, hashing it as it goes. The tar is kept in
+ * memory so that what a later build sends is exactly what was hashed: the
+ * image can then be labelled with the hash and found again by it. Beyond
+ * `limit` bytes nothing more is held: the rest streams straight to the
+ * build, which then has no hash (and is never reused).
+ */
+export async function packContext(serviceDir: string, limit = HASHED_CONTEXT_LIMIT): Promise<PackedContext> {
+  const hash = createHash('sha256');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const tarStream = buildContext(serviceDir);
+  const iterator = tarStream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  for (;;) {
+    const next = await iterator.next();
+    if (next.done) return { sha256: hash.digest('hex'), body: Buffer.concat(chunks, size) };
+    chunks.push(next.value);
+    size += next.value.length;
+    if (size > limit) break;
+    hash.update(next.value);
+  }
+  async function* everything(): AsyncGenerator<Buffer> {
+    yield* chunks;
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) return;
+      yield next.value;
+    }
+  }
+  return { body: Readable.from(everything(), { objectMode: false }) };
 }

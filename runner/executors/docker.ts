@@ -4,6 +4,7 @@ import { buildImage, imageTag } from './docker-build.ts';
 import { startContainer } from './docker-container.ts';
 import { dockerClient } from './docker-engine.ts';
 import { pruneDeploymentImages } from './docker-images.ts';
+import { LABEL_CONTEXT, prepareBuild, reuseImage } from './docker-reuse.ts';
 import type { RunningService, ServiceExecutor, StageContext } from './types.ts';
 
 /**
@@ -11,7 +12,9 @@ import type { RunningService, ServiceExecutor, StageContext } from './types.ts';
  * tagged agentforge/<deploymentId>:<workloadId> and runs it as a container
  * labelled with the workload, deployment and runner.
  *
- *   build   → docker build (docker-build.ts), output streamed as log entries
+ *   build   → the image of an unchanged context (same key) is tagged again
+ *             and reused (docker-reuse.ts); otherwise docker build
+ *             (docker-build.ts), output streamed as log entries
  *   start   → create + attach + start (docker-container.ts)
  *   stop    → docker stop with the timeout, then remove (RunningService.stop)
  *   cleanup → removes this deployment's older images (docker-images.ts)
@@ -36,7 +39,11 @@ export function createDockerExecutor(): ServiceExecutor {
   return {
     name: 'docker',
     async build(ctx: StageContext): Promise<void> {
-      built.set(ctx.workloadId, await buildImage(client(ctx.config), ctx));
+      const docker = client(ctx.config);
+      const input = await prepareBuild(docker, ctx);
+      const reused = input.key ? await reuseImage(docker, ctx, input.key) : undefined;
+      const labels: Record<string, string> = input.key ? { [LABEL_CONTEXT]: input.key } : {};
+      built.set(ctx.workloadId, reused ?? (await buildImage(docker, ctx, input.body, labels)));
     },
     start(ctx: StageContext, port: number, host: string): Promise<RunningService> {
       const image = built.get(ctx.workloadId) ?? imageTag(ctx);
