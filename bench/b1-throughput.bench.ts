@@ -1,0 +1,105 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { createLogWriter } from '../runner/logs/log-writer.ts';
+import { createSdk } from '../sdk/index.ts';
+import { openDatabase } from '../src/db/database.ts';
+import type { Benchmark } from './harness.ts';
+import { finish, follow, now, runningWorkload, spawnPrinter, startApiProcess } from './live-logs.ts';
+
+const LINES = 200_000;
+
+/**
+ * B1: one service prints 200,000 lines as fast as it can (the log-printer
+ * fixture, piped into the runner's log writer in this process); lines/s from
+ * its first output to the last row committed, and to the last line received
+ * by one graphql-ws subscriber. Baseline: the same rows written with one COPY
+ * by a plain pg client.
+ */
+const bench: Benchmark = {
+  id: 'B1',
+  title: 'log throughput: 200,000 lines, one service, one subscriber',
+  async run(ctx) {
+    const url = await ctx.createDatabase();
+    // The API in its own process (as with `npm run runner` next to `npm start`); the writer here.
+    const api = await startApiProcess(url);
+    const db = await openDatabase(url, { migrate: false });
+    const sdk = createSdk({ url: api.url });
+    try {
+      const id = await runningWorkload(db.pool);
+      let receivedAt = 0;
+      let received = 0;
+      const subscribed = follow(sdk, id, (seq) => {
+        received++;
+        if (seq === LINES) receivedAt = now();
+      });
+      const printer = spawnPrinter({ LOG_LINES: String(LINES) });
+      let firstAt = 0;
+      printer.stdout?.once('data', () => {
+        firstAt = now();
+      });
+      const sink = createLogWriter(db.pool, id);
+      await sink.pipe(printer.stdout as Readable, 'running', 'info');
+      await sink.close();
+      const committedAt = now();
+      await finish(db.pool, id);
+      await subscribed;
+      const stored = (
+        await db.pool.query('select count(*) as n from workload_log where workload_id = $1', [id])
+      ).rows[0].n as number;
+
+      // Baseline: the same rows, one COPY, a plain client.
+      const baselineId = await runningWorkload(db.pool);
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      const ts = new Date().toISOString();
+      const started = now();
+      try {
+        await pipeline(
+          Readable.from(
+            (function* () {
+              const rows: string[] = [];
+              for (let i = 1; i <= LINES; i++) {
+                rows.push(`${baselineId}\t${i}\t${ts}\trunning\tinfo\tline ${i}\n`);
+                if (rows.length === 1000) yield rows.splice(0).join('');
+              }
+              if (rows.length) yield rows.join('');
+            })(),
+          ),
+          client.query(
+            copyFrom('copy workload_log (workload_id, seq, ts, stage, level, message) from stdin'),
+          ),
+        );
+      } finally {
+        await client.end();
+      }
+      const baselineRate = LINES / ((now() - started) / 1000);
+      const committedRate = LINES / ((committedAt - firstAt) / 1000);
+      const receivedRate = LINES / ((receivedAt - firstAt) / 1000);
+      const dropped = LINES - stored;
+      const ratio = committedRate / baselineRate;
+      return {
+        measurements: [
+          { name: 'committed', value: committedRate, unit: 'lines/s' },
+          { name: 'received', value: receivedRate, unit: 'lines/s' },
+          { name: 'dropped', value: dropped, unit: 'lines' },
+          { name: 'subscriber got', value: received, unit: 'lines' },
+        ],
+        baseline: { name: 'COPY', value: baselineRate, unit: 'lines/s' },
+        ratio,
+        goal: '≥100,000 lines/s committed and ≥0.5× COPY (ours/COPY), 0 dropped',
+        met: committedRate >= 100_000 && ratio >= 0.5 && dropped === 0 && received === LINES,
+        notes: [
+          'B1 drives the log writer directly from a spawned printer process (no runner in between); the API runs in a child process.',
+        ],
+      };
+    } finally {
+      await sdk.close();
+      await db.close();
+      await api.stop();
+    }
+  },
+};
+
+export default bench;
