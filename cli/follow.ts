@@ -40,7 +40,7 @@ const retryDelay = (attempt: number) => Math.min(250 * 2 ** (attempt - 1), 3000)
 /** Resolves with the workload's last state once the `until` condition holds. */
 export async function followWorkload(options: FollowOptions): Promise<WorkloadFieldsFragment> {
   const retries = options.retries ?? 5;
-  const state: FollowState = { lastSeq: options.after ?? 0, latest: undefined };
+  const state: FollowState = { lastSeq: options.after ?? 0, latest: undefined, waiting: [] };
   let failures = 0;
   for (;;) {
     const progressBefore = state.lastSeq;
@@ -67,7 +67,10 @@ export async function followWorkload(options: FollowOptions): Promise<WorkloadFi
 
 interface FollowState {
   lastSeq: number;
+  /** The last state passed to onUpdate. */
   latest: WorkloadFieldsFragment | undefined;
+  /** States received but held back until the log has caught up with them. */
+  waiting: WorkloadFieldsFragment[];
 }
 
 /** One connection: both subscriptions until done, or until the first of them fails. */
@@ -78,8 +81,18 @@ async function attempt(options: FollowOptions, state: FollowState): Promise<Work
   const running = new Promise<'running'>((resolve) => {
     reachedRunning = () => resolve('running');
   });
-  // With `until: running`, stop once it runs and every entry written up to then was shown.
-  const check = () => {
+  /**
+   * The two streams are independent, so a stage change can arrive before the
+   * entries written ahead of it. A state carries `logCount` (the last seq at
+   * that moment): it is passed on only once the log has reached that seq, so
+   * stage changes and entries come out in the order they happened.
+   */
+  const deliver = (all = false) => {
+    while (state.waiting.length > 0 && (all || state.waiting[0]!.logCount <= state.lastSeq)) {
+      state.latest = state.waiting.shift()!;
+      options.onUpdate(state.latest);
+    }
+    // With `until: running`, stop once it runs and every entry written up to then was shown.
     const w = state.latest;
     if (options.until === 'running' && w?.stage === 'running' && state.lastSeq >= w.logCount)
       reachedRunning();
@@ -92,7 +105,7 @@ async function attempt(options: FollowOptions, state: FollowState): Promise<Work
         if (entry.seq <= state.lastSeq) return;
         state.lastSeq = entry.seq;
         options.onLog(entry);
-        check();
+        deliver();
       },
       stop.signal,
     );
@@ -100,14 +113,15 @@ async function attempt(options: FollowOptions, state: FollowState): Promise<Work
       WorkloadUpdatedDocument,
       { workloadId: options.workloadId },
       ({ workloadUpdated: workload }) => {
-        state.latest = workload;
-        options.onUpdate(workload);
-        check();
+        state.waiting.push(workload);
+        deliver();
       },
       stop.signal,
     );
     // Both streams complete by themselves once the workload is terminal and its last entry was sent.
     const outcome = await Promise.race([Promise.all([logs, updates]).then(() => 'ended' as const), running]);
+    // The log is complete: whatever state is still held back comes after all of it.
+    if (outcome === 'ended') deliver(true);
     const latest = state.latest;
     if (!latest) throw new SdkError(`Workload ${options.workloadId} sent no state`, 'NETWORK');
     if (outcome === 'ended' && !isTerminal(latest)) {

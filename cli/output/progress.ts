@@ -2,6 +2,7 @@ import ora, { type Ora } from 'ora';
 import type { LogEntryFieldsFragment, WorkloadFieldsFragment } from '../../sdk/index.ts';
 import { duration } from './format.ts';
 import { formatLogLine } from './log-line.ts';
+import { type StageChange, StageTracker } from './stage-tracker.ts';
 import type { Output } from './terminal.ts';
 import { outcomeText } from './workload-format.ts';
 
@@ -26,20 +27,6 @@ const STAGE_TEXT: Record<string, string> = {
   deploy: 'deploy',
 };
 
-/** Remembers the stage and when it was first seen, to time each stage. */
-class StageClock {
-  stage: string | undefined;
-  since = Date.now();
-  /** The previous stage and how long it lasted, when `stage` is a change. */
-  enter(stage: string): { previous: string | undefined; ms: number } | undefined {
-    if (stage === this.stage) return undefined;
-    const change = { previous: this.stage, ms: Date.now() - this.since };
-    this.stage = stage;
-    this.since = Date.now();
-    return change;
-  }
-}
-
 export function createProgressView(output: Output): ProgressView {
   if (output.json) return jsonView(output);
   return output.tty ? ttyView(output) : plainView(output);
@@ -55,16 +42,21 @@ function jsonView(output: Output): ProgressView {
 }
 
 function plainView(output: Output): ProgressView {
-  const clock = new StageClock();
+  const tracker = new StageTracker();
+  const show = (changes: StageChange[], w?: WorkloadFieldsFragment) => {
+    for (const change of changes) {
+      const took =
+        change.previous && change.ms !== undefined ? ` (${change.previous} took ${duration(change.ms)})` : '';
+      const outcome = w && change.stage === w.stage && !STAGE_TEXT[change.stage];
+      output.out(`stage: ${outcome ? outcomeText(w) : change.stage}${took}`);
+    }
+  };
   return {
-    update(w) {
-      const change = clock.enter(w.stage);
-      if (!change) return;
-      const took = change.previous ? ` (${change.previous} took ${duration(change.ms)})` : '';
-      const text = STAGE_TEXT[w.stage] ? w.stage : outcomeText(w);
-      output.out(`stage: ${text}${took}`);
+    update: (w) => show(tracker.fromState(w.stage, w.updatedAt, w.failedStage), w),
+    log(entry) {
+      show(tracker.fromLog(entry.stage, entry.timestamp));
+      output.out(formatLogLine(entry, output.colors));
     },
-    log: (entry) => output.out(formatLogLine(entry, output.colors)),
     notice: (message) => output.err(message),
     close: () => {},
   };
@@ -72,24 +64,21 @@ function plainView(output: Output): ProgressView {
 
 function ttyView(output: Output): ProgressView {
   const c = output.colors;
-  const clock = new StageClock();
+  const tracker = new StageTracker();
   let spinner: Ora | undefined;
-  const finish = (symbol: string, text: string) => {
+  const mark = (change: StageChange, w: WorkloadFieldsFragment | undefined) => {
+    if (!change.previous || !STAGE_TEXT[change.previous]) return;
+    const failed = change.stage === 'failed' && w?.failedStage === change.previous;
+    const symbol = failed ? c.red('✗') : c.green('✓');
+    const text = `${change.previous}${change.ms === undefined ? '' : ` ${c.dim(duration(change.ms))}`}`;
     if (spinner) spinner.stopAndPersist({ symbol, text });
     else output.out(`${symbol} ${text}`);
     spinner = undefined;
   };
-  return {
-    update(w) {
-      const change = clock.enter(w.stage);
-      if (!change) return;
-      if (change.previous && STAGE_TEXT[change.previous]) {
-        const failedHere = w.stage === 'failed' && (w.failedStage ?? change.previous) === change.previous;
-        const text = `${change.previous} ${c.dim(duration(change.ms))}`;
-        if (failedHere) finish(c.red('✗'), text);
-        else finish(c.green('✓'), text);
-      }
-      const next = STAGE_TEXT[w.stage];
+  const show = (changes: StageChange[], w?: WorkloadFieldsFragment) => {
+    for (const change of changes) {
+      mark(change, w);
+      const next = STAGE_TEXT[change.stage];
       if (next) {
         spinner = ora({
           text: next,
@@ -97,15 +86,18 @@ function ttyView(output: Output): ProgressView {
           discardStdin: false,
           color: c.isColorSupported ? 'cyan' : false,
         }).start();
-      } else if (w.stage === 'running') {
-        output.out(`${c.green('●')} ${outcomeText(w)}`);
-      } else if (w.stage === 'stopped') {
-        output.out(`${c.dim('■')} ${outcomeText(w)}`);
-      } else {
-        output.out(`${c.red('✗')} ${outcomeText(w)}`);
+      } else if (w && change.stage === w.stage) {
+        const symbol = w.stage === 'running' ? c.green('●') : w.stage === 'stopped' ? c.dim('■') : c.red('✗');
+        output.out(`${symbol} ${outcomeText(w)}`);
       }
+    }
+  };
+  return {
+    update: (w) => show(tracker.fromState(w.stage, w.updatedAt, w.failedStage), w),
+    log(entry) {
+      show(tracker.fromLog(entry.stage, entry.timestamp));
+      output.out(formatLogLine(entry, c));
     },
-    log: (entry) => output.out(formatLogLine(entry, c)),
     notice: (message) => output.err(c.yellow(message)),
     close() {
       spinner?.stop();

@@ -225,10 +225,13 @@ describe('workload create --follow and deploy', () => {
     expect(secondId).not.toBe(firstId);
     expect(second.stdout()).toMatch(/^Using deployment web /);
     await move(secondId, 'pending', 'validate');
+    await log(secondId, 'validate', 'in validate');
     await second.waitForOutput((out) => out.includes('stage: validate'));
     await move(secondId, 'validate', 'build');
+    await log(secondId, 'build', 'in build');
     await second.waitForOutput((out) => out.includes('stage: build'));
     await move(secondId, 'build', 'deploy');
+    await log(secondId, 'deploy', 'in deploy');
     await second.waitForOutput((out) => out.includes('stage: deploy'));
     await move(secondId, 'deploy', 'running', { url: 'http://127.0.0.1:3102' });
     const ran = await second.done;
@@ -254,7 +257,10 @@ describe('on a terminal', () => {
       ['build', 'deploy'],
     ] as const) {
       await move(id, from, to);
-      await log(id, to, `working in ${to}`);
+      // Stamped now, like a runner's entries: stage times mix entry and state times.
+      await insertLogBatch(app.db.pool, id, [
+        { ts: new Date(), stage: to, level: 'info', message: `working in ${to}` },
+      ]);
       await cli.waitForOutput((out) => out.includes(`working in ${to}`));
     }
     await move(id, 'deploy', 'running', { url: 'http://127.0.0.1:3103' });
