@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import ora from 'ora';
 import {
   GatewayRunnersDocument,
   type GatewayRunnersQuery,
@@ -9,6 +8,7 @@ import {
 import { action } from '../context.ts';
 import { EXIT } from '../errors.ts';
 import { dateTime, duration, elapsed, since, table } from '../output/format.ts';
+import { spinner } from '../output/terminal.ts';
 import { NO_RUNNER_ALIVE } from './watch.ts';
 
 type RunnerRow = GatewayRunnersQuery['runners'][number];
@@ -89,16 +89,14 @@ export function registerGateway(program: Command): void {
     .addHelpText('after', "\nExits 1 when a runner did not confirm its restart within the API's wait (10 s).")
     .action(
       action<{ runner?: string[] }>(async ({ sdk, output }, opts) => {
-        const spinner = output.tty
-          ? ora({ text: 'Restarting runners', stream: process.stdout, discardStdin: false }).start()
-          : undefined;
+        const progress = spinner(output, 'Restarting runners');
         let restarted: RunnerRow[];
         try {
           ({ restartRunners: restarted } = await sdk.request(RestartRunnersDocument, {
             ids: opts.runner ?? null,
           }));
         } finally {
-          spinner?.stop();
+          progress?.stop();
         }
         const failed = restarted.filter((r) => !confirmed(r));
         if (output.json) output.data(restarted.map((r) => ({ ...r, restartConfirmed: confirmed(r) })));

@@ -2,11 +2,13 @@ import type { Command } from 'commander';
 import {
   CreateWorkloadDocument,
   StopWorkloadDocument,
+  type WorkloadFieldsFragment,
   type WorkloadStage,
   WorkloadsDocument,
 } from '../../sdk/index.ts';
 import { action } from '../context.ts';
 import { dateTime, table } from '../output/format.ts';
+import { spinner } from '../output/terminal.ts';
 import { workloadDuration } from '../output/workload-format.ts';
 import { registerInspect } from './inspect.ts';
 import { registerLogs } from './logs.ts';
@@ -81,7 +83,14 @@ export function registerWorkload(program: Command): void {
     .argument('<id>', 'workload id')
     .action(
       action(async ({ sdk, output }, _opts, id) => {
-        const { stopWorkload: w } = await sdk.request(StopWorkloadDocument, { id: id! });
+        // The API answers once the workload has ended, which takes up to STOP_TIMEOUT_MS.
+        const progress = spinner(output, `Stopping workload ${id}`);
+        let w: WorkloadFieldsFragment;
+        try {
+          ({ stopWorkload: w } = await sdk.request(StopWorkloadDocument, { id: id! }));
+        } finally {
+          progress?.stop();
+        }
         if (output.json) output.data(w);
         else if (w.stage === 'stopped') output.out(`Workload ${w.id} stopped`);
         else output.out(`Workload ${w.id} ${w.stage}${w.error ? `: ${w.error}` : ''}`);

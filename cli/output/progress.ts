@@ -1,9 +1,9 @@
-import ora, { type Ora } from 'ora';
+import type { Ora } from 'ora';
 import type { LogEntryFieldsFragment, WorkloadFieldsFragment } from '../../sdk/index.ts';
 import { duration } from './format.ts';
 import { formatLogLine } from './log-line.ts';
 import { type StageChange, StageTracker } from './stage-tracker.ts';
-import type { Output } from './terminal.ts';
+import { type Output, spinner as startSpinner } from './terminal.ts';
 import { outcomeText } from './workload-format.ts';
 
 /**
@@ -80,12 +80,7 @@ function ttyView(output: Output): ProgressView {
       mark(change, w);
       const next = STAGE_TEXT[change.stage];
       if (next) {
-        spinner = ora({
-          text: next,
-          stream: process.stdout,
-          discardStdin: false,
-          color: c.isColorSupported ? 'cyan' : false,
-        }).start();
+        spinner = startSpinner(output, next);
       } else if (w && change.stage === w.stage) {
         const symbol = w.stage === 'running' ? c.green('●') : w.stage === 'stopped' ? c.dim('■') : c.red('✗');
         output.out(`${symbol} ${outcomeText(w)}`);

@@ -1,3 +1,4 @@
+import ora, { type Ora } from 'ora';
 import pc from 'picocolors';
 
 export type Colors = ReturnType<typeof pc.createColors>;
@@ -34,4 +35,15 @@ export function createOutput(options: { json: boolean }): Output {
     err: (line) => process.stderr.write(`${line}\n`),
     data: (value) => process.stdout.write(`${JSON.stringify(value)}\n`),
   };
+}
+
+/** A started spinner on stdout when it is a terminal (no colour when colours are off); otherwise none. */
+export function spinner(output: Output, text: string): Ora | undefined {
+  if (!output.tty) return undefined;
+  return ora({
+    text,
+    stream: process.stdout,
+    discardStdin: false,
+    color: output.colors.isColorSupported ? 'cyan' : false,
+  }).start();
 }
