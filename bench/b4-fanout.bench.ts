@@ -1,0 +1,108 @@
+import { createLogWriter } from '../runner/logs/log-writer.ts';
+import { createSdk, type Sdk } from '../sdk/index.ts';
+import { openDatabase } from '../src/db/database.ts';
+import type { Benchmark } from './harness.ts';
+import {
+  finish,
+  follow,
+  now,
+  percentile,
+  runningWorkload,
+  spawnPrinter,
+  startApiProcess,
+  writtenAt,
+} from './live-logs.ts';
+
+const SUBSCRIBERS = 1000;
+const RATE = 200;
+
+/**
+ * B4: 1,000 graphql-ws subscribers (one WebSocket each) on one workload
+ * printing 200 lines/s for 10 s; lost lines, p99 write → arrival, and the API
+ * process's peak RSS (the API runs in a child process). Baseline: the same
+ * with one subscriber for 3 s.
+ */
+const bench: Benchmark = {
+  id: 'B4',
+  title: 'log fan-out: 1,000 graphql-ws subscribers, 200 lines/s for 10 s',
+  async run(ctx) {
+    const url = await ctx.createDatabase();
+    const api = await startApiProcess(url);
+    const db = await openDatabase(url, { migrate: false });
+    try {
+      const baseline = await fanOut(url, api.url, db, 1, 3, () => {});
+      let peakRss = await api.rssMb();
+      const run = await fanOut(url, api.url, db, SUBSCRIBERS, 10, async () => {
+        peakRss = Math.max(peakRss, await api.rssMb());
+      });
+      ctx.log(`B4: ${run.lost} lines lost, peak RSS ${peakRss.toFixed(0)} MB`);
+      return {
+        measurements: [
+          { name: 'lost', value: run.lost, unit: 'lines' },
+          { name: 'p50', value: run.p50, unit: 'ms' },
+          { name: 'p99', value: run.p99, unit: 'ms' },
+          { name: 'API RSS', value: peakRss, unit: 'MB' },
+        ],
+        baseline: { name: '1 subscriber p99', value: baseline.p99, unit: 'ms' },
+        ratio: run.p99 / baseline.p99,
+        goal: '0 lost, p99 ≤100 ms, API RSS ≤400 MB (ratio: p99 / 1-subscriber p99)',
+        met: run.lost === 0 && run.p99 <= 100 && peakRss <= 400,
+        notes: ['B4 drives the log writer directly from a spawned printer; the API runs in a child process.'],
+      };
+    } finally {
+      await db.close();
+      await api.stop();
+    }
+  },
+};
+
+async function fanOut(
+  _url: string,
+  apiUrl: string,
+  db: { pool: import('pg').Pool },
+  subscribers: number,
+  seconds: number,
+  sample: () => void | Promise<void>,
+) {
+  const id = await runningWorkload(db.pool);
+  const lines = RATE * seconds;
+  const sdks: Sdk[] = [];
+  const latencies: number[] = [];
+  const counts = new Array<number>(subscribers).fill(0);
+  const done: Promise<void>[] = [];
+  try {
+    for (let i = 0; i < subscribers; i++) {
+      const sdk = createSdk({ url: apiUrl });
+      sdks.push(sdk);
+      done.push(
+        follow(sdk, id, (_seq, message) => {
+          counts[i] = (counts[i] ?? 0) + 1;
+          latencies.push(now() - writtenAt(message));
+        }),
+      );
+    }
+    // Let every subscription reach the live phase before printing.
+    await new Promise((r) => setTimeout(r, 1000 + subscribers));
+    const sampler = setInterval(() => void sample(), 500);
+    try {
+      const sink = createLogWriter(db.pool, id);
+      await sink.pipe(
+        spawnPrinter({ LOG_LINES: String(lines), LOG_RATE: String(RATE) }).stdout as never,
+        'running',
+        'info',
+      );
+      await sink.close();
+      await finish(db.pool, id);
+      await Promise.all(done);
+    } finally {
+      clearInterval(sampler);
+    }
+    latencies.sort((a, b) => a - b);
+    const lost = counts.reduce((sum, c) => sum + (lines - c), 0);
+    return { lost, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+  } finally {
+    await Promise.all(sdks.map((s) => s.close()));
+  }
+}
+
+export default bench;
