@@ -141,11 +141,10 @@ export class WorkloadJob {
       return;
     }
     const { exit } = outcome;
+    // The contract's wording for any exit of a service that should keep running, 0 included.
     const error = exit.signal
       ? `Service killed by signal ${exit.signal}`
-      : exit.code === 0
-        ? 'Service exited unexpectedly with exit code 0'
-        : `Service crashed with exit code ${exit.code}`;
+      : `Service crashed with exit code ${exit.code}`;
     // Whatever it forked is killed too.
     await service.stop(0);
     this.sink.write('running', 'error', error);
