@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { defineEntity, type InferEntity } from '@mikro-orm/core';
 import { EXECUTORS } from '../../stages.ts';
 import { ProjectSchema } from './project.ts';
+import { timestamps } from './timestamps.ts';
 
 export interface EnvVar {
   name: string;
@@ -25,15 +26,7 @@ export const DeploymentSchema = defineEntity({
       .json<EnvVar[]>()
       .columnType('jsonb')
       .onCreate(() => []),
-    createdAt: p
-      .datetime()
-      .columnType('timestamptz')
-      .onCreate(() => new Date()),
-    updatedAt: p
-      .datetime()
-      .columnType('timestamptz')
-      .onCreate(() => new Date())
-      .onUpdate(() => new Date()),
+    ...timestamps(p),
   }),
 });
 

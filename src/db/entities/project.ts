@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { defineEntity, type InferEntity } from '@mikro-orm/core';
+import { timestamps } from './timestamps.ts';
 
 export const ProjectSchema = defineEntity({
   name: 'Project',
@@ -11,15 +12,7 @@ export const ProjectSchema = defineEntity({
       .onCreate(() => randomUUID()),
     name: p.text(),
     rootPath: p.text(),
-    createdAt: p
-      .datetime()
-      .columnType('timestamptz')
-      .onCreate(() => new Date()),
-    updatedAt: p
-      .datetime()
-      .columnType('timestamptz')
-      .onCreate(() => new Date())
-      .onUpdate(() => new Date()),
+    ...timestamps(p),
   }),
 });
 

@@ -3,6 +3,7 @@ import { defineEntity, type InferEntity } from '@mikro-orm/core';
 import { EXECUTORS, WORKLOAD_STAGES } from '../../stages.ts';
 import { DeploymentSchema } from './deployment.ts';
 import { RunnerSchema } from './runner.ts';
+import { timestamps } from './timestamps.ts';
 
 export const WorkloadSchema = defineEntity({
   name: 'Workload',
@@ -34,15 +35,7 @@ export const WorkloadSchema = defineEntity({
       .index(),
     /** Last log `seq` handed out; the log writer reserves ranges from it. */
     logSeq: p.integer().default(0),
-    createdAt: p
-      .datetime()
-      .columnType('timestamptz')
-      .onCreate(() => new Date()),
-    updatedAt: p
-      .datetime()
-      .columnType('timestamptz')
-      .onCreate(() => new Date())
-      .onUpdate(() => new Date()),
+    ...timestamps(p),
     startedAt: p.datetime().columnType('timestamptz').nullable(),
     finishedAt: p.datetime().columnType('timestamptz').nullable(),
   }),
@@ -67,7 +60,8 @@ export const WorkloadSchema = defineEntity({
     { name: 'workload_log_seq_check', expression: 'log_seq >= 0' },
     {
       name: 'workload_terminal_finished_check',
-      expression: `(stage in ('stopped', 'failed')) = (finished_at is not null)`,
+      // Written the way PostgreSQL prints it back, so schema diffs see no change.
+      expression: `(stage = ANY (ARRAY['stopped'::text, 'failed'::text])) = (finished_at IS NOT NULL)`,
     },
   ],
 });
