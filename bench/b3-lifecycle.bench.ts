@@ -20,7 +20,7 @@ import { openDatabase } from '../src/db/database.ts';
 import { freeTcpPort } from '../src/db/embedded.ts';
 import { createNotifyHub } from '../src/live/notify-hub.ts';
 import { buildApp } from '../src/server.ts';
-import { WORKLOAD_UPDATED_CHANNEL } from '../src/sql/workload-row.ts';
+import { parseWorkloadUpdate, WORKLOAD_UPDATED_CHANNEL } from '../src/sql/workload-row.ts';
 import type { Benchmark } from './harness.ts';
 
 const RUNS = 21;
@@ -87,7 +87,7 @@ const bench: Benchmark = {
       // Running is noticed the way a client would: on the workload's NOTIFY, then a re-read.
       const waiters = new Map<string, () => void>();
       listener.on('notification', (message) => {
-        const id = message.payload ?? '';
+        const { id } = parseWorkloadUpdate(message.payload ?? '');
         const done = waiters.get(id);
         if (!done) return;
         db.pool.query(`select stage from workload where id = $1`, [id]).then((r) => {

@@ -14,7 +14,7 @@ import {
   stopRequestedIds,
 } from '../src/sql/runners.ts';
 import { getWorkloadRow } from '../src/sql/transition.ts';
-import { WORKLOAD_UPDATED_CHANNEL } from '../src/sql/workload-row.ts';
+import { parseWorkloadUpdate, WORKLOAD_UPDATED_CHANNEL } from '../src/sql/workload-row.ts';
 import { createExecutors, type ExecutorRegistry } from './executors/index.ts';
 import { NotificationListener } from './listener.ts';
 import { cancelOrphan } from './orphans.ts';
@@ -162,8 +162,12 @@ export class Runner {
   private onNotification(channel: string, payload: string): void {
     if (channel === WORKLOAD_CREATED_CHANNEL) this.wake();
     else if (channel === WORKLOAD_UPDATED_CHANNEL) {
-      const entry = this.jobs.get(payload);
-      if (entry && !entry.job.stopping) void this.checkStopRequest(entry.job);
+      const update = parseWorkloadUpdate(payload);
+      const entry = this.jobs.get(update.id);
+      if (!entry || entry.job.stopping) return;
+      // The payload carries the committed row; a bare id (row too big) is re-read.
+      if (!update.row) void this.checkStopRequest(entry.job);
+      else if (update.row.stopRequested) entry.job.requestStop('user');
     } else if (channel === RUNNER_RESTART_CHANNEL && (payload === this.id || payload === '*')) {
       void this.restart().catch((error) => this.report('restart failed', error));
     }

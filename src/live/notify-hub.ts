@@ -1,13 +1,15 @@
 import type { Database } from '../db/database.ts';
 import { WORKLOAD_LOGS_CHANNEL } from '../sql/insert-logs.ts';
 import { type LogEntryRow, readLogs } from '../sql/read-logs.ts';
-import { WORKLOAD_UPDATED_CHANNEL, type WorkloadRow } from '../sql/workload-row.ts';
+import { readWorkloadState } from '../sql/read-workload-state.ts';
+import { parseWorkloadUpdate, WORKLOAD_UPDATED_CHANNEL, type WorkloadRow } from '../sql/workload-row.ts';
 import { isTerminal } from '../stages.ts';
 import type { LiveHub } from './hub.ts';
 import { LogStreamOverflowError } from './log-stream-error.ts';
 import { createPgListener } from './pg-listener.ts';
 import { LogSubscriber, UpdateSubscriber } from './subscribers.ts';
 import { type FeedOptions, WorkloadFeed } from './workload-feed.ts';
+import { XactSnapshot } from './xact-snapshot.ts';
 
 const SWEEP_MS = 5000;
 
@@ -27,9 +29,11 @@ export interface NotifyHub extends LiveHub {
 }
 
 /**
- * The LiveHub over LISTEN/NOTIFY (DESIGN.md §2, §4). NOTIFY only says
- * "look": a notification names a workload (and its last seq), and the
- * workload's feed reads the tables once for all of its subscribers. When the
+ * The LiveHub over LISTEN/NOTIFY (DESIGN.md §2, §4). A log notification
+ * only says "look" (a workload and its last seq), and the workload's feed
+ * reads the table once for all of its subscribers; a row notification
+ * carries the committed row, so every change reaches workloadUpdated
+ * subscribers in commit order. When the
  * LISTEN connection drops, every feed re-reads after reconnecting, so a lost
  * notification delays a client but never loses an entry.
  */
@@ -52,12 +56,16 @@ export function createNotifyHub(db: Database, options: NotifyHubOptions = {}): N
         const feed = feeds.get(payload.slice(0, colon));
         feed?.requestLogs(Number(payload.slice(colon + 1)));
       } else {
-        feeds.get(payload)?.requestRow();
+        const update = parseWorkloadUpdate(payload);
+        const feed = feeds.get(update.id);
+        if (!feed) return;
+        if (update.row && update.xid !== undefined) feed.rowChanged(update.row, update.xid);
+        else feed.requestRow(true);
       }
     },
     onReconnect() {
       for (const feed of feeds.values()) {
-        feed.requestRow();
+        feed.requestRow(true);
         feed.requestLogs(Number.POSITIVE_INFINITY);
       }
     },
@@ -97,8 +105,11 @@ export function createNotifyHub(db: Database, options: NotifyHubOptions = {}): N
       const wake = () => sub.notify();
       signal.addEventListener('abort', wake, { once: true });
       try {
-        // The first row read after joining is the current state.
-        feed.requestRow();
+        // The current state, read after joining the feed: changes committed
+        // after this read's snapshot follow it, those before are in it.
+        const state = await readWorkloadState(db.pool, workloadId);
+        if (!state) return;
+        sub.offerRead(state.row, new XactSnapshot(state.snapshot));
         let last = '';
         while (!signal.aborted) {
           const row = sub.take();

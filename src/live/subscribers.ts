@@ -1,5 +1,6 @@
 import type { LogEntryRow } from '../sql/read-logs.ts';
 import type { WorkloadRow } from '../sql/workload-row.ts';
+import type { XactSnapshot } from './xact-snapshot.ts';
 
 /** Something a generator parks on until the feed has news for it (or its signal aborts). */
 class Waker {
@@ -67,16 +68,60 @@ export class LogSubscriber extends Waker {
   }
 }
 
-/** One workloadUpdated subscription: the rows read for it, in read order. */
+interface QueuedRow {
+  row: WorkloadRow;
+  /** The transaction that committed this state; absent for a state read from the table. */
+  xid?: string;
+}
+
+/** States a client that stopped reading keeps, newest last (the terminal state is never dropped). */
+const MAX_QUEUED_ROWS = 64;
+
+/**
+ * One workloadUpdated subscription: its first state is a read of the row
+ * (with the read's snapshot), then every committed change from the NOTIFY
+ * payloads, in commit order, minus the changes the read already contained.
+ */
 export class UpdateSubscriber extends Waker {
-  private rows: WorkloadRow[] = [];
-  offer(row: WorkloadRow): void {
-    // A client that stopped reading keeps the 64 newest states: memory stays
-    // bounded and the terminal state, always the last, is never dropped.
-    this.rows.push(row);
-    if (this.rows.length > 64) this.rows.splice(0, this.rows.length - 64);
+  private queue: QueuedRow[] = [];
+  private snapshot: XactSnapshot | undefined;
+  private started = false;
+  /** The transaction of the last change handed to the client. */
+  private lastXid: string | undefined;
+
+  /** A committed change (the feed calls this in commit order). */
+  offerChange(row: WorkloadRow, xid: string): void {
+    if (this.snapshot?.sees(xid)) return;
+    this.push({ row, xid }, this.queue.length);
   }
+
+  /**
+   * The row as read under `snapshot`: the first state of this subscriber, or
+   * later a re-read after notifications may have been lost. Changes the read
+   * contains are dropped; the read goes before every change it does not.
+   */
+  offerRead(row: WorkloadRow, snapshot: XactSnapshot): void {
+    if (!this.started) {
+      this.started = true;
+      this.queue = this.queue.filter((q) => q.xid === undefined || !snapshot.sees(q.xid));
+      this.push({ row }, 0);
+    } else {
+      // A change newer than the read was already sent: the read is old news.
+      if (this.lastXid !== undefined && !snapshot.sees(this.lastXid)) return;
+      const newer = this.queue.findIndex((q) => q.xid !== undefined && !snapshot.sees(q.xid));
+      this.push({ row }, newer === -1 ? this.queue.length : newer);
+    }
+    this.snapshot = snapshot;
+  }
+
   take(): WorkloadRow | undefined {
-    return this.rows.shift();
+    const next = this.queue.shift();
+    if (next?.xid !== undefined) this.lastXid = next.xid;
+    return next?.row;
+  }
+
+  private push(item: QueuedRow, at: number): void {
+    this.queue.splice(at, 0, item);
+    if (this.queue.length > MAX_QUEUED_ROWS) this.queue.splice(0, this.queue.length - MAX_QUEUED_ROWS);
   }
 }

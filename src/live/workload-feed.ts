@@ -1,9 +1,10 @@
 import type pg from 'pg';
 import { readLogs } from '../sql/read-logs.ts';
-import { getWorkloadRow } from '../sql/transition.ts';
+import { readWorkloadState } from '../sql/read-workload-state.ts';
 import type { WorkloadRow } from '../sql/workload-row.ts';
 import { isTerminal } from '../stages.ts';
 import type { LogSubscriber, UpdateSubscriber } from './subscribers.ts';
+import { XactSnapshot } from './xact-snapshot.ts';
 
 export interface FeedOptions {
   /** Rows per log read. */
@@ -31,6 +32,8 @@ export class WorkloadFeed {
   /** The workload was deleted. */
   gone = false;
   private wantRow = false;
+  /** The next row read also goes to workloadUpdated subscribers (notifications may have been missed). */
+  private wantResync = false;
   private wantLogs = 0;
   private busy = false;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -46,9 +49,26 @@ export class WorkloadFeed {
     return this.logSubscribers.size === 0 && this.updateSubscribers.size === 0;
   }
 
-  /** The row changed (or may have): read it once for everyone. */
-  requestRow(): void {
+  /**
+   * Reads the row once for everyone: for the log end (a log subscriber
+   * joined), or with `resync` also for workloadUpdated subscribers, when a
+   * change may have been missed (a reconnect, a row too big for its NOTIFY).
+   */
+  requestRow(resync = false): void {
     this.wantRow = true;
+    if (resync) this.wantResync = true;
+    this.kick();
+  }
+
+  /** A change of the row as committed (from its NOTIFY payload), in commit order. */
+  rowChanged(row: WorkloadRow, xid: string): void {
+    this.lastReadAt = Date.now();
+    this.noteRow(row);
+    for (const sub of this.updateSubscribers) {
+      sub.offerChange(row, xid);
+      sub.notify();
+    }
+    for (const sub of this.logSubscribers) sub.notify();
     this.kick();
   }
 
@@ -62,6 +82,7 @@ export class WorkloadFeed {
   refreshIfQuiet(quietMs: number): void {
     if (this.busy || Date.now() - this.lastReadAt < quietMs) return;
     this.wantRow = true;
+    this.wantResync = true;
     this.requestLogs(Number.POSITIVE_INFINITY);
   }
 
@@ -96,35 +117,38 @@ export class WorkloadFeed {
   }
 
   private async readRow(): Promise<void> {
+    const resync = this.wantResync;
     this.wantRow = false;
+    this.wantResync = false;
     this.lastReadAt = Date.now();
-    const row = await getWorkloadRow(this.pool, this.workloadId);
-    if (!row) {
+    const state = await readWorkloadState(this.pool, this.workloadId);
+    if (!state) {
       this.gone = true;
       this.wakeAll();
       return;
     }
+    const { row } = state;
     this.logSeq ??= row.logSeq;
-    // Entries whose notification was missed are read now.
-    if (row.logSeq > this.logSeq) this.requestLogsQuietly(row.logSeq);
+    this.noteRow(row);
+    if (resync) {
+      const snapshot = new XactSnapshot(state.snapshot);
+      for (const sub of this.updateSubscribers) sub.offerRead(row, snapshot);
+    }
+    this.wakeAll();
+  }
+
+  /** What a row says about the log: entries whose notification was missed, the final seq. */
+  private noteRow(row: WorkloadRow): void {
+    if (this.logSeq !== undefined && row.logSeq > this.logSeq) this.requestLogsQuietly(row.logSeq);
     // The runner stores every entry before the terminal stage: its log_seq is final.
     if (isTerminal(row.stage)) {
       this.terminalSeq = row.logSeq;
       this.requestLogsQuietly(row.logSeq);
     }
-    this.publishRow(row);
   }
 
   private requestLogsQuietly(lastSeq: number): void {
     if (lastSeq > this.wantLogs) this.wantLogs = lastSeq;
-  }
-
-  private publishRow(row: WorkloadRow): void {
-    for (const sub of this.updateSubscribers) {
-      sub.offer(row);
-      sub.notify();
-    }
-    for (const sub of this.logSubscribers) sub.notify();
   }
 
   private async readLogs(): Promise<void> {

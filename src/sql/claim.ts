@@ -1,7 +1,7 @@
 import type { EnvVar } from '../db/entities/deployment.ts';
 import type { Executor } from '../stages.ts';
 import type { Queryable } from './queryable.ts';
-import { toWorkloadRow, WORKLOAD_UPDATED_CHANNEL, type WorkloadRow } from './workload-row.ts';
+import { notifyWorkloadUpdated, toWorkloadRow, type WorkloadRow } from './workload-row.ts';
 
 /** A claimed workload with what the runner needs from its deployment and project. */
 export interface ClaimedWorkload {
@@ -43,7 +43,7 @@ export async function claimWorkloads(
         returning *
      )
      select claimed.*, d."executor" as "deployment_executor", d."health_check_path", d."env",
-            p."root_path", pg_notify('${WORKLOAD_UPDATED_CHANNEL}', claimed."id"::text)
+            p."root_path", ${notifyWorkloadUpdated('claimed')}
        from claimed
        join "deployment" d on d."id" = claimed."deployment_id"
        join "project" p on p."id" = d."project_id"

@@ -1,5 +1,5 @@
 import { type Queryable, SQLSTATE, sqlState } from './queryable.ts';
-import { WORKLOAD_UPDATED_CHANNEL } from './workload-row.ts';
+import { notifyWorkloadUpdated } from './workload-row.ts';
 
 /**
  * Records `port` on a live workload. The partial unique index
@@ -14,9 +14,9 @@ export async function reservePort(db: Queryable, workloadId: string, port: numbe
       `with changed as (
          update "workload" set "port" = $2, "updated_at" = now()
           where "id" = $1 and "stage" not in ('stopped', 'failed')
-          returning "id"
+          returning *
        )
-       select pg_notify('${WORKLOAD_UPDATED_CHANNEL}', changed."id"::text) from changed`,
+       select ${notifyWorkloadUpdated('changed')} from changed`,
       [workloadId, port],
     );
     if (result.rowCount === 0) throw new Error(`Workload ${workloadId} is no longer live`);

@@ -1,9 +1,9 @@
 import { canTransition, isTerminal, type WorkloadStage } from '../stages.ts';
 import type { Queryable } from './queryable.ts';
 import {
+  notifyWorkloadUpdated,
   patchAssignments,
   toWorkloadRow,
-  WORKLOAD_UPDATED_CHANNEL,
   type WorkloadPatch,
   type WorkloadRow,
 } from './workload-row.ts';
@@ -35,7 +35,7 @@ export async function transitionWorkload(
         where "id" = $1 and "stage" = $2
         returning *
      )
-     select moved.*, pg_notify('${WORKLOAD_UPDATED_CHANNEL}', moved.id::text) from moved`,
+     select moved.*, ${notifyWorkloadUpdated('moved')} from moved`,
     [id, from, to, ...values],
   );
   const row = result.rows[0];
@@ -56,7 +56,7 @@ export async function updateWorkload(
         where "id" = $1
         returning *
      )
-     select changed.*, pg_notify('${WORKLOAD_UPDATED_CHANNEL}', changed.id::text) from changed`,
+     select changed.*, ${notifyWorkloadUpdated('changed')} from changed`,
     [id, ...values],
   );
   const row = result.rows[0];
@@ -74,7 +74,7 @@ export async function requestStop(db: Queryable, id: string): Promise<WorkloadRo
         where "id" = $1 and "stage" not in ('stopped', 'failed')
         returning *
      )
-     select changed.*, pg_notify('${WORKLOAD_UPDATED_CHANNEL}', changed.id::text) from changed`,
+     select changed.*, ${notifyWorkloadUpdated('changed')} from changed`,
     [id],
   );
   const row = result.rows[0];

@@ -88,5 +88,54 @@ export function patchAssignments(
   return { sql, values };
 }
 
-/** Channel that carries workload ids whose row changed (payload: the id). */
+/**
+ * Channel that carries every committed change of a workload row. The payload
+ * is `{"xid": "<writing transaction>", "row": <the row as JSON>}` so a
+ * listener gets each state in commit order (NOTIFY delivers in commit order)
+ * instead of re-reading and missing states committed close together; a row
+ * too big for NOTIFY's 8000-byte cap is sent as the bare id, on which a
+ * listener re-reads it. `xid` lets a listener tell whether a change is
+ * already part of a row it read (see `xidVisibleIn`).
+ */
 export const WORKLOAD_UPDATED_CHANNEL = 'agentforge_workload_updated';
+
+/** Stays under NOTIFY's 8000-byte payload cap with room to spare. */
+const MAX_ROW_PAYLOAD = 7900;
+
+/**
+ * The `pg_notify(…)` call announcing the row `alias` (a CTE of `returning *`)
+ * on WORKLOAD_UPDATED_CHANNEL: the one definition every statement that
+ * changes a workload uses. It runs in the statement that changes the row, so
+ * it is delivered at commit, never for uncommitted state.
+ */
+export function notifyWorkloadUpdated(alias: string): string {
+  return `pg_notify('${WORKLOAD_UPDATED_CHANNEL}', (
+      select case when octet_length(n_payload.text) <= ${MAX_ROW_PAYLOAD} then n_payload.text else ${alias}."id"::text end
+        from (select json_build_object('xid', pg_current_xact_id()::text, 'row', row_to_json(${alias}))::text as text) as n_payload
+    ))`;
+}
+
+/** What a WORKLOAD_UPDATED_CHANNEL payload says: the workload, and its committed row when it fit. */
+export interface WorkloadUpdate {
+  id: string;
+  /** The writing transaction (xid8 as text), with `row`. */
+  xid?: string;
+  row?: WorkloadRow;
+}
+
+export function parseWorkloadUpdate(payload: string): WorkloadUpdate {
+  if (!payload.startsWith('{')) return { id: payload };
+  const { xid, row } = JSON.parse(payload) as { xid: string; row: Record<string, unknown> };
+  return { id: row.id as string, xid, row: toWorkloadRow(jsonRowToPg(row)) };
+}
+
+const TIMESTAMP_COLUMNS = ['created_at', 'updated_at', 'started_at', 'finished_at'] as const;
+
+/** row_to_json writes timestamps as text; pg would have parsed them to Dates. */
+function jsonRowToPg(row: Record<string, unknown>): Record<string, unknown> {
+  for (const column of TIMESTAMP_COLUMNS) {
+    const value = row[column];
+    if (typeof value === 'string') row[column] = new Date(value);
+  }
+  return row;
+}

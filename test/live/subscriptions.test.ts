@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogWriter } from '../../runner/logs/log-writer.ts';
 import { WorkloadUpdatedDocument } from '../../sdk/index.ts';
 import { LISTENER_APPLICATION_NAME } from '../../src/live/pg-listener.ts';
-import { updateWorkload } from '../../src/sql/transition.ts';
+import { transitionWorkload, updateWorkload } from '../../src/sql/transition.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { collectLogs, range } from './collect.ts';
@@ -123,6 +123,57 @@ describe('workloadUpdated over graphql-ws', () => {
       'running:4321:null',
       'running:4321:99',
       'stopped:4321:99',
+    ]);
+  });
+
+  it('joining while changes are being committed: the current state, then every later change, without a gap or a step back', async () => {
+    const id = await runningWorkload(db.pool);
+    const CHANGES = 200;
+    const pids: number[] = [];
+    let stage = '';
+    const writes = (async () => {
+      for (let pid = 1; pid <= CHANGES; pid++) {
+        await updateWorkload(db.pool, id, { pid });
+        await new Promise((r) => setTimeout(r, 1));
+      }
+    })();
+    // Join after a few changes, while the rest are still being committed.
+    while ((await db.pool.query(`select pid from workload where id = $1`, [id])).rows[0].pid < 20) {
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    const done = app.sdk.subscribe(WorkloadUpdatedDocument, { workloadId: id }, ({ workloadUpdated: w }) => {
+      if (w.pid != null) pids.push(w.pid);
+      stage = w.stage;
+    });
+    await writes;
+    await moveThrough(db.pool, id, ['running', 'stopped']);
+    await done;
+    expect(stage).toBe('stopped');
+    const first = pids[0] ?? 0;
+    expect(first).toBeGreaterThanOrEqual(20);
+    // Every pid from the joining state on, each once (the terminal state repeats the last pid).
+    expect(pids.slice(0, -1)).toEqual(range(first, CHANGES));
+    expect(pids.at(-1)).toBe(CHANGES);
+  });
+
+  it('delivers a state too big for a NOTIFY payload (re-read from the table) and completes after it', async () => {
+    const id = await runningWorkload(db.pool);
+    const states: { stage: string; error: string | null }[] = [];
+    let resolveFirst: () => void = () => {};
+    const first = new Promise<void>((r) => {
+      resolveFirst = r;
+    });
+    const done = app.sdk.subscribe(WorkloadUpdatedDocument, { workloadId: id }, ({ workloadUpdated: w }) => {
+      states.push({ stage: w.stage, error: w.error ?? null });
+      resolveFirst();
+    });
+    await first;
+    const error = `Service crashed: ${'x'.repeat(9000)}`;
+    await transitionWorkload(db.pool, id, 'running', 'failed', { error, failedStage: 'running' });
+    await done;
+    expect(states).toEqual([
+      { stage: 'running', error: null },
+      { stage: 'failed', error },
     ]);
   });
 });
