@@ -1,12 +1,8 @@
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
-import {
-  insertLogBatch,
-  type LogEntryInput,
-  logSeqOf,
-  WorkloadGoneError,
-} from '../../src/sql/insert-logs.ts';
+import { copyLogBatch, type LogRow } from '../../src/sql/copy-logs.ts';
+import { logSeqOf, WorkloadGoneError } from '../../src/sql/insert-logs.ts';
 import type { LogLevel, WorkloadStage } from '../../src/stages.ts';
 import { isTransientDatabaseError } from './transient.ts';
 import type { LogSink } from './types.ts';
@@ -55,8 +51,8 @@ const DEFAULTS = {
 
 /**
  * The runner's LogSink: one per workload. Entries queue in memory and one
- * batch at a time is written (one INSERT + one NOTIFY, see
- * src/sql/insert-logs.ts). While a batch is in flight the next one grows, so
+ * batch at a time is written (one COPY + one NOTIFY in a transaction, see
+ * src/sql/copy-logs.ts). While a batch is in flight the next one grows, so
  * the batch size follows the load: a quiet service gets its line stored
  * within a few ms, a flood gets thousands of rows per statement.
  *
@@ -67,7 +63,7 @@ const DEFAULTS = {
  */
 export function createLogWriter(pool: pg.Pool, workloadId: string, options: LogWriterOptions = {}): LogSink {
   const o = { ...DEFAULTS, ...options };
-  let queue: LogEntryInput[] = [];
+  let queue: LogRow[] = [];
   let queuedBytes = 0;
   let inFlight = 0;
   let inFlightBytes = 0;
@@ -94,13 +90,13 @@ export function createLogWriter(pool: pg.Pool, workloadId: string, options: LogW
   const space = () =>
     full() && !failure ? new Promise<void>((resolve) => spaceWaiters.push(resolve)) : undefined;
 
-  const push = (stage: WorkloadStage, level: LogLevel, message: string) => {
+  const push = (ts: number, stage: WorkloadStage, level: LogLevel, message: string) => {
     if (failure) {
       failure = new LogWriteError(workloadId, failure.lostEntries + 1, failure.cause);
       return;
     }
     if (dropped > 0) noteDropped();
-    queue.push({ ts: new Date(), stage, level, message });
+    queue.push({ ts, stage, level, message });
     queuedBytes += message.length;
     if (draining) return;
     if (queue.length >= o.batchSize) startDrain();
@@ -112,6 +108,7 @@ export function createLogWriter(pool: pg.Pool, workloadId: string, options: LogW
     const count = dropped;
     dropped = 0;
     push(
+      Date.now(),
       droppedStage,
       'warn',
       `${count} log lines were dropped: the output came faster than the log could be stored`,
@@ -156,7 +153,7 @@ export function createLogWriter(pool: pg.Pool, workloadId: string, options: LogW
    * before (`expectedLast`) makes the retry safe — if the log already ends
    * exactly one batch further, that was ours.
    */
-  const writeBatch = async (batch: LogEntryInput[]) => {
+  const writeBatch = async (batch: LogRow[]) => {
     const started = Date.now();
     let delay = 50;
     let uncertain = false;
@@ -164,7 +161,7 @@ export function createLogWriter(pool: pg.Pool, workloadId: string, options: LogW
       try {
         if (lastSeq === undefined) lastSeq = await logSeqOf(pool, workloadId);
         if (lastSeq === null) throw new WorkloadGoneError(workloadId);
-        const last = await insertLogBatch(pool, workloadId, batch, lastSeq);
+        const last = await copyLogBatch(pool, workloadId, batch, lastSeq);
         if (last !== null) {
           lastSeq = last;
           return;
@@ -192,7 +189,7 @@ export function createLogWriter(pool: pg.Pool, workloadId: string, options: LogW
         droppedStage = stage;
         return;
       }
-      push(stage, level, normalizeMessage(message));
+      push(Date.now(), stage, level, normalizeMessage(message));
     },
     async pipe(stream: Readable, stage, level) {
       if (closed) throw new Error('Log writer is closed');
@@ -201,11 +198,14 @@ export function createLogWriter(pool: pg.Pool, workloadId: string, options: LogW
       // read, its buffer fills and the writing process blocks on its pipe.
       for await (const chunk of stream) {
         const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : (chunk as Buffer);
-        for (const line of splitter.push(bytes)) push(stage, level, line);
+        // The lines of one chunk arrived together: one timestamp for all of them.
+        const ts = Date.now();
+        for (const line of splitter.push(bytes)) push(ts, stage, level, line);
         const wait = space();
         if (wait) await wait;
       }
-      for (const line of splitter.end()) push(stage, level, line);
+      const ts = Date.now();
+      for (const line of splitter.end()) push(ts, stage, level, line);
     },
     async flush() {
       if (dropped > 0 && !failure) noteDropped();

@@ -1,0 +1,142 @@
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { LogLevel, WorkloadStage } from '../stages.ts';
+import { WORKLOAD_LOGS_CHANNEL, WorkloadGoneError } from './insert-logs.ts';
+
+/** One entry as the runner's log writer queues it: `ts` in ms since the epoch (no Date per line). */
+export interface LogRow {
+  ts: number;
+  stage: WorkloadStage;
+  level: LogLevel;
+  message: string;
+}
+
+/**
+ * Appends a batch of entries to one workload's log with COPY, the fastest way
+ * into PostgreSQL (multi-row heap inserts, no per-row parameter arrays), in
+ * one transaction of four round trips:
+ *
+ * 1. `begin`;
+ * 2. `update workload set log_seq = log_seq + n … returning` reserves the
+ *    next n seq numbers and queues the NOTIFY (`<workload id>:<last seq>`,
+ *    never the message). The row lock it takes serialises writers of the
+ *    same workload until commit, so seq order is commit order with no gaps,
+ *    and the notification is only delivered if the rows commit;
+ * 3. `copy workload_log … from stdin` in text format, the rows numbered from
+ *    the reserved base;
+ * 4. `commit`.
+ *
+ * With `expectedLast`, nothing is written unless the log still ends at that
+ * seq: a writer that retries after a lost answer can tell "my batch
+ * committed" from "nothing happened". The answer is then null when the log
+ * ends elsewhere; without it a missing workload is a WorkloadGoneError.
+ *
+ * On any error the connection is discarded rather than returned to the pool
+ * (the server rolls the transaction back when it goes). Returns the last seq.
+ */
+export async function copyLogBatch(
+  pool: pg.Pool,
+  workloadId: string,
+  rows: LogRow[],
+  expectedLast: number | null,
+): Promise<number | null> {
+  if (rows.length === 0) return expectedLast ?? 0;
+  const client = await pool.connect();
+  // Between our round trips the connection can die (server restart,
+  // pg_terminate_backend): the client then emits 'error', which must not go
+  // unhandled; the next query rejects with it and the catch below discards
+  // the client.
+  const ignore = () => {};
+  client.on('error', ignore);
+  try {
+    await client.query('begin');
+    const reserved = await client.query(
+      `with reserved as (
+         update "workload" set "log_seq" = "log_seq" + $2
+          where "id" = $1 and ($3::int is null or "log_seq" = $3)
+          returning "log_seq" - $2 as "base", "log_seq" as "last"
+       )
+       select reserved.base, reserved.last, pg_notify('${WORKLOAD_LOGS_CHANNEL}', $1 || ':' || reserved.last)
+         from reserved`,
+      [workloadId, rows.length, expectedLast],
+    );
+    const row = reserved.rows[0] as { base: number; last: number } | undefined;
+    if (row === undefined) {
+      await client.query('rollback');
+      release(client, ignore);
+      if (expectedLast === null) throw new WorkloadGoneError(workloadId);
+      return null;
+    }
+    await copyRows(client, workloadId, row.base, rows);
+    await client.query('commit');
+    release(client, ignore);
+    return row.last;
+  } catch (error) {
+    release(client, ignore, error);
+    throw error;
+  }
+}
+
+/** Back to the pool; after an error the connection is closed instead (its state is unknown). */
+function release(client: pg.PoolClient, listener: () => void, error?: unknown) {
+  client.off('error', listener);
+  if (error === undefined) client.release();
+  else client.release(error instanceof Error ? error : true);
+}
+
+/** Rows per CopyData chunk: big enough to amortise a write, small enough to stream. */
+const ROWS_PER_CHUNK = 1000;
+
+async function copyRows(client: pg.PoolClient, workloadId: string, base: number, rows: LogRow[]) {
+  const stream = client.query(
+    copyFrom(`copy "workload_log" ("workload_id", "seq", "ts", "stage", "level", "message") from stdin`),
+  );
+  const done = new Promise<void>((resolve, reject) => {
+    stream.once('finish', resolve);
+    stream.once('error', reject);
+  });
+  const iso = isoCache();
+  let seq = base;
+  for (let start = 0; start < rows.length; start += ROWS_PER_CHUNK) {
+    let chunk = '';
+    const end = Math.min(start + ROWS_PER_CHUNK, rows.length);
+    for (let i = start; i < end; i++) {
+      const r = rows[i] as LogRow;
+      chunk += `${workloadId}\t${++seq}\t${iso(r.ts)}\t${r.stage}\t${r.level}\t${copyTextEscape(r.message)}\n`;
+    }
+    if (!stream.write(chunk)) await Promise.race([once(stream, 'drain'), done]);
+  }
+  stream.end();
+  await done;
+}
+
+function once(stream: NodeJS.EventEmitter, event: string): Promise<void> {
+  return new Promise((resolve) => stream.once(event, () => resolve()));
+}
+
+/** ISO strings of ms timestamps; the entries of one chunk mostly share a millisecond, so one Date each. */
+function isoCache(): (ms: number) => string {
+  let lastMs = Number.NaN;
+  let last = '';
+  return (ms) => {
+    if (ms !== lastMs) {
+      lastMs = ms;
+      last = new Date(ms).toISOString();
+    }
+    return last;
+  };
+}
+
+/**
+ * COPY's text format gives four characters a meaning: backslash (escape),
+ * tab (column separator), newline and carriage return (row separator). They
+ * are written as `\\`, `\t`, `\n`, `\r`; every other character, including
+ * `\.` once its backslash is doubled, is taken literally. NUL never gets here
+ * (utf8-lines replaces it: a text column cannot hold it).
+ */
+const COPY_SPECIAL = /[\\\t\n\r]/g;
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+export function copyTextEscape(message: string): string {
+  return message.replace(COPY_SPECIAL, (c) => COPY_ESCAPES[c] as string);
+}
