@@ -1,13 +1,29 @@
 #!/usr/bin/env bash
 # Stops the dockerd that scripts/docker/start-engine.sh started, by its pid
-# file. Removes leftover containers first, so none outlives the run.
+# file. Removes leftover containers first, so none outlives the run, and
+# the default bridge start-engine.sh made (recorded in <pid file>.bridge).
 set -euo pipefail
 
 SOCKET_PATH="${AGENTFORGE_DOCKER_SOCKET:-/run/agentforge-docker.sock}"
 PIDFILE="${AGENTFORGE_DOCKER_PIDFILE:-/run/agentforge-docker.pid}"
+BRIDGE_STATE="${PIDFILE}.bridge"
 export DOCKER_HOST="unix://${SOCKET_PATH}"
 
 say() { printf '[docker-engine] %s\n' "$*" >&2; }
+
+# Runs last whatever happened above: the bridge goes once dockerd is gone
+# (or never started).
+remove_bridge() {
+  [[ -f "${BRIDGE_STATE}" ]] || return 0
+  local bridge
+  bridge="$(cat "${BRIDGE_STATE}")"
+  if ip link show dev "${bridge}" >/dev/null 2>&1; then
+    say "removing the bridge ${bridge}"
+    ip link delete "${bridge}" type bridge
+  fi
+  rm -f "${BRIDGE_STATE}"
+}
+trap remove_bridge EXIT
 
 if [[ ! -f "${PIDFILE}" ]]; then
   say "no pid file at ${PIDFILE}: nothing to stop"
