@@ -48,33 +48,44 @@ export async function copyLogBatch(
   // the client.
   const ignore = () => {};
   client.on('error', ignore);
+  let last: number | null;
   try {
-    await client.query('begin');
-    const reserved = await client.query(
-      `with reserved as (
-         update "workload" set "log_seq" = "log_seq" + $2
-          where "id" = $1 and ($3::int is null or "log_seq" = $3)
-          returning "log_seq" - $2 as "base", "log_seq" as "last"
-       )
-       select reserved.base, reserved.last, pg_notify('${WORKLOAD_LOGS_CHANNEL}', $1 || ':' || reserved.last)
-         from reserved`,
-      [workloadId, rows.length, expectedLast],
-    );
-    const row = reserved.rows[0] as { base: number; last: number } | undefined;
-    if (row === undefined) {
-      await client.query('rollback');
-      release(client, ignore);
-      if (expectedLast === null) throw new WorkloadGoneError(workloadId);
-      return null;
-    }
-    await copyRows(client, workloadId, row.base, rows);
-    await client.query('commit');
-    release(client, ignore);
-    return row.last;
+    last = await reserveAndCopy(client, workloadId, rows, expectedLast);
   } catch (error) {
     release(client, ignore, error);
     throw error;
   }
+  release(client, ignore);
+  if (last === null && expectedLast === null) throw new WorkloadGoneError(workloadId);
+  return last;
+}
+
+/** The transaction itself; null (rolled back) when the workload is gone or its log ends elsewhere. */
+async function reserveAndCopy(
+  client: pg.PoolClient,
+  workloadId: string,
+  rows: LogRow[],
+  expectedLast: number | null,
+): Promise<number | null> {
+  await client.query('begin');
+  const reserved = await client.query(
+    `with reserved as (
+       update "workload" set "log_seq" = "log_seq" + $2
+        where "id" = $1 and ($3::int is null or "log_seq" = $3)
+        returning "log_seq" - $2 as "base", "log_seq" as "last"
+     )
+     select reserved.base, reserved.last, pg_notify('${WORKLOAD_LOGS_CHANNEL}', $1 || ':' || reserved.last)
+       from reserved`,
+    [workloadId, rows.length, expectedLast],
+  );
+  const row = reserved.rows[0] as { base: number; last: number } | undefined;
+  if (row === undefined) {
+    await client.query('rollback');
+    return null;
+  }
+  await copyRows(client, workloadId, row.base, rows);
+  await client.query('commit');
+  return row.last;
 }
 
 /** Back to the pool; after an error the connection is closed instead (its state is unknown). */

@@ -1,5 +1,10 @@
+import { Readable } from 'node:stream';
+import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogWriter, LogWriteError } from '../../runner/logs/log-writer.ts';
+import { MAX_MESSAGE_BYTES } from '../../runner/logs/utf8-lines.ts';
+import { copyLogBatch } from '../../src/sql/copy-logs.ts';
+import { insertLogBatch, WORKLOAD_LOGS_CHANNEL, WorkloadGoneError } from '../../src/sql/insert-logs.ts';
 import { readLogs } from '../../src/sql/read-logs.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { gaps, killPrinters, runningWorkload, spawnPrinter } from './helpers.ts';
@@ -82,5 +87,134 @@ describe('log writer', () => {
     const error = await sink.flush().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LogWriteError);
     expect((error as LogWriteError).lostEntries).toBe(1);
+  });
+});
+
+describe('log batches by COPY', () => {
+  // Text-format COPY gives \\, tab, newline and CR a meaning, and reads \N as NULL and \. as the end.
+  const tricky = [
+    'back\\slash \\N \\. \\t \\\\',
+    '\\.',
+    '\\N',
+    'tab\there\t',
+    'multi\nline\r\nmessage\n',
+    'lone \r in the middle',
+    '',
+    ' ',
+    'emoji 😀 é ü 中文',
+    'quotes \' " , ; -- /* */',
+  ];
+
+  it('stores messages with backslashes, tabs, newlines, CR, \\N and \\. exactly as written', async () => {
+    const id = await runningWorkload(db.pool);
+    const sink = createLogWriter(db.pool, id);
+    for (const message of tricky) sink.write('running', 'warn', message);
+    await sink.close();
+    const rows = await allLogs(id);
+    expect(rows.map((r) => r.message)).toEqual(tricky);
+    expect(rows.map((r) => r.seq)).toEqual(tricky.map((_, i) => i + 1));
+    expect(rows.every((r) => r.level === 'warn' && r.stage === 'running')).toBe(true);
+  });
+
+  it('stores piped invalid UTF-8, an emoji split across chunks, a 100 KB line (cut) and tabs/backslashes', async () => {
+    const id = await runningWorkload(db.pool);
+    const sink = createLogWriter(db.pool, id);
+    const emoji = Buffer.from('smile 😀 ok\n');
+    const chunks = [
+      Buffer.from([0x62, 0x61, 0x64, 0x20, 0xff, 0xfe, 0x21, 0x0a]),
+      emoji.subarray(0, 8),
+      emoji.subarray(8),
+      Buffer.from(`${'a'.repeat(100_000)}\n`),
+      Buffer.from('a\tb\\c\r\n'),
+      Buffer.from('no newline at the end \\'),
+    ];
+    await sink.pipe(Readable.from(chunks), 'build', 'info');
+    await sink.close();
+    const rows = await allLogs(id);
+    expect(rows.map((r) => r.message)).toEqual([
+      'bad \uFFFD\uFFFD!',
+      'smile 😀 ok',
+      `${'a'.repeat(MAX_MESSAGE_BYTES)} …[truncated ${100_000 - MAX_MESSAGE_BYTES} bytes]`,
+      'a\tb\\c',
+      'no newline at the end \\',
+    ]);
+    expect(rows.every((r) => r.stage === 'build')).toBe(true);
+  });
+
+  it('timestamps each entry when it arrives, never before the write and never after the commit', async () => {
+    const id = await runningWorkload(db.pool);
+    const sink = createLogWriter(db.pool, id);
+    const before = Date.now();
+    sink.write('running', 'info', 'first');
+    await new Promise((r) => setTimeout(r, 20));
+    const middle = Date.now();
+    sink.write('running', 'info', 'second');
+    await sink.close();
+    const after = Date.now();
+    const [first, second] = await allLogs(id);
+    expect(first?.timestamp.getTime()).toBeGreaterThanOrEqual(before);
+    expect(first?.timestamp.getTime()).toBeLessThan(middle);
+    expect(second?.timestamp.getTime()).toBeGreaterThanOrEqual(middle);
+    expect(second?.timestamp.getTime()).toBeLessThanOrEqual(after);
+  });
+
+  it('follows another writer of the same log: its entries keep their seq and ours continue after them', async () => {
+    const id = await runningWorkload(db.pool);
+    const sink = createLogWriter(db.pool, id);
+    sink.write('running', 'info', 'ours 1');
+    await sink.flush();
+    await insertLogBatch(db.pool, id, [
+      { ts: new Date(), stage: 'running', level: 'error', message: 'theirs' },
+    ]);
+    sink.write('running', 'info', 'ours 2');
+    await sink.close();
+    const rows = await allLogs(id);
+    expect(rows.map((r) => [r.seq, r.message])).toEqual([
+      [1, 'ours 1'],
+      [2, 'theirs'],
+      [3, 'ours 2'],
+    ]);
+  });
+
+  it('sends one NOTIFY per batch naming the workload and its last seq, after the rows are visible', async () => {
+    const id = await runningWorkload(db.pool);
+    const listener = new pg.Client({ connectionString: db.url });
+    await listener.connect();
+    try {
+      const seen: { payload: string; stored: Promise<number> }[] = [];
+      listener.on('notification', (n) => {
+        if (n.channel !== WORKLOAD_LOGS_CHANNEL) return;
+        const last = Number(n.payload?.split(':')[1]);
+        const stored = db.pool
+          .query('select count(*) as n from workload_log where workload_id = $1 and seq <= $2', [id, last])
+          .then((r) => r.rows[0].n as number);
+        seen.push({ payload: n.payload ?? '', stored });
+      });
+      await listener.query(`listen ${WORKLOAD_LOGS_CHANNEL}`);
+      const rows = (from: number, n: number) =>
+        Array.from({ length: n }, (_, i) => ({
+          ts: Date.now(),
+          stage: 'running' as const,
+          level: 'info' as const,
+          message: `m ${from + i}`,
+        }));
+      expect(await copyLogBatch(db.pool, id, rows(1, 3), 0)).toBe(3);
+      expect(await copyLogBatch(db.pool, id, rows(4, 2500), 3)).toBe(2503);
+      // The log no longer ends at 3: nothing is written, the caller is told.
+      expect(await copyLogBatch(db.pool, id, rows(9, 1), 3)).toBeNull();
+      await listener.query('select 1'); // notifications arrive before later results
+      expect(seen.map((s) => s.payload)).toEqual([`${id}:3`, `${id}:2503`]);
+      expect(await Promise.all(seen.map((s) => s.stored))).toEqual([3, 2503]);
+      expect((await allLogs(id)).map((r) => r.message)).toEqual(rows(1, 2503).map((r) => r.message));
+    } finally {
+      await listener.end();
+    }
+  });
+
+  it('answers WorkloadGoneError for a workload that does not exist, and leaves no connection behind', async () => {
+    const missing = '00000000-0000-4000-8000-000000000000';
+    const row = { ts: Date.now(), stage: 'running' as const, level: 'info' as const, message: 'x' };
+    await expect(copyLogBatch(db.pool, missing, [row], null)).rejects.toBeInstanceOf(WorkloadGoneError);
+    expect(db.pool.totalCount - db.pool.idleCount).toBe(0);
   });
 });
