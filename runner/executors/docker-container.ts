@@ -1,7 +1,14 @@
 import { constants } from 'node:os';
 import { finished } from 'node:stream/promises';
 import type Docker from 'dockerode';
-import { CONFLICT, engineMessage, engineStatus, NOT_FOUND, NOT_MODIFIED } from './docker-engine.ts';
+import {
+  CONFLICT,
+  engineAddress,
+  engineMessage,
+  engineStatus,
+  NOT_FOUND,
+  NOT_MODIFIED,
+} from './docker-engine.ts';
 import { containerOutput } from './docker-output.ts';
 import { type RunningService, type ServiceExit, type StageContext, StageError } from './types.ts';
 
@@ -42,6 +49,26 @@ function containerSpec(
   };
 }
 
+/**
+ * Where the deploy stage checks readiness of a bridged container: its own
+ * address on the bridge, since the published port is served by the engine's
+ * proxy, which accepts connections before the service inside listens (and
+ * then closes them). Only for a local engine on Linux, whose bridge is a
+ * network of this host; elsewhere (a remote engine, a VM) the published port
+ * is all there is to check.
+ */
+async function bridgeAddress(
+  container: Docker.Container,
+  config: StageContext['config'],
+  port: number,
+): Promise<RunningService['readyAt']> {
+  if (config.dockerNetworkMode !== 'bridge' || process.platform !== 'linux') return undefined;
+  if (!engineAddress(config).startsWith('unix:')) return undefined;
+  const { NetworkSettings } = await container.inspect();
+  const ip = NetworkSettings.Networks.bridge?.IPAddress;
+  return ip ? { host: ip, port } : undefined;
+}
+
 /** Docker reports a death by signal N as exit code 128 + N, as shells do. */
 function toServiceExit(code: number | null): ServiceExit {
   if (code !== null && code > 128 && code < 160) {
@@ -80,10 +107,12 @@ export async function startContainer(
     throw new StageError(`Could not create the container: ${engineMessage(error)}`, { cause: error });
   }
   let output: NodeJS.ReadWriteStream;
+  let readyAt: RunningService['readyAt'];
   try {
     output = await container.attach({ stream: true, stdout: true, stderr: true, logs: true });
     if (ctx.signal.aborted) throw new StageError('Cancelled before the container started');
     await container.start();
+    readyAt = await bridgeAddress(container, ctx.config, port);
   } catch (error) {
     await removeContainer(container);
     if (error instanceof StageError) throw error;
@@ -146,5 +175,5 @@ export async function startContainer(
     return stopping;
   };
 
-  return { containerId: container.id, exited, stop };
+  return { containerId: container.id, exited, stop, readyAt };
 }

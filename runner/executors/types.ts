@@ -40,6 +40,8 @@ export interface RunningService {
   pid?: number;
   /** Container id (docker) — recorded as the workload's containerId. */
   containerId?: string;
+  /** Where readiness is checked when not HOST:port (a bridged container's own address). */
+  readyAt?: { host: string; port: number };
   /** Resolves when the service exits, for whatever reason. Never rejects. */
   exited: Promise<ServiceExit>;
   /** SIGTERM (docker stop), SIGKILL after timeoutMs, and clean up (remove the container). Idempotent. */

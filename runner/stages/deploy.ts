@@ -37,8 +37,7 @@ export async function deployService(
       : `Waiting for health check (port ${port} accepting connections)...`,
   );
   await waitUntilReady({
-    host,
-    port,
+    ...(service.readyAt ?? { host, port }),
     healthCheckPath: ctx.healthCheckPath,
     timeoutMs: ctx.config.healthcheckTimeoutMs,
     exited: service.exited,

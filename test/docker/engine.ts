@@ -19,6 +19,8 @@ export interface DockerTestEngine {
   /** DOCKER_HOST and DOCKER_NETWORK_MODE as the tests should pass them to the app or runner. */
   env: Record<string, string>;
   config: Config;
+  /** Names of the engine's networks: `bridge` is missing when dockerd runs with --bridge=none. */
+  networks: Set<string>;
 }
 
 async function detect(): Promise<DockerTestEngine> {
@@ -30,18 +32,15 @@ async function detect(): Promise<DockerTestEngine> {
     }
     const reason = `${state.reason}. Enable with: ${ENABLE_HINT}`;
     console.warn(`Docker tests skipped: ${reason}`);
-    return { ok: false, reason, env: {}, config: loadConfig({}) };
+    return { ok: false, reason, env: {}, config: loadConfig({}), networks: new Set() };
   }
   // DOCKER_NETWORK_MODE when set; else bridge when the engine has one (the
   // default), host when it runs with --bridge=none as on the CI machines.
-  let mode = process.env.DOCKER_NETWORK_MODE;
-  if (!mode) {
-    const networks = await dockerClient({ dockerHost }).listNetworks({ filters: { name: ['bridge'] } });
-    mode = networks.some((n) => n.Name === 'bridge') ? 'bridge' : 'host';
-  }
+  const networks = new Set((await dockerClient({ dockerHost }).listNetworks()).map((n) => n.Name));
+  const mode = process.env.DOCKER_NETWORK_MODE || (networks.has('bridge') ? 'bridge' : 'host');
   const env: Record<string, string> = { DOCKER_NETWORK_MODE: mode };
   if (dockerHost) env.DOCKER_HOST = dockerHost;
-  return { ok: true, reason: '', env, config: loadConfig({ HOST: '127.0.0.1', ...env }) };
+  return { ok: true, reason: '', env, config: loadConfig({ HOST: '127.0.0.1', ...env }), networks };
 }
 
 export const dockerEngine: DockerTestEngine = await detect();
