@@ -2,7 +2,6 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { GraphQLError } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import { isAuthorized } from './auth.ts';
@@ -10,7 +9,9 @@ import type { Config } from './config.ts';
 import type { Context } from './context.ts';
 import type { Database } from './db/database.ts';
 import { unauthenticated } from './errors.ts';
+import { serveGraphqlWs } from './live/graphql-ws-server.ts';
 import type { LiveHub } from './live/hub.ts';
+import { shareSubscriptionExecution } from './live/shared-execution.ts';
 import { schema } from './schema/index.ts';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -91,7 +92,7 @@ export function buildApp({ config, db, live, log = () => {} }: AppOptions): App 
       error: (...args) =>
         log(`error: ${args.map((a) => (a instanceof Error ? (a.stack ?? a.message) : String(a))).join(' ')}`),
     },
-    plugins: [authPlugin(config.apiToken), depthLimitPlugin()],
+    plugins: [authPlugin(config.apiToken), depthLimitPlugin(), shareSubscriptionExecution()],
     context: () => ({ config, db, em: db.orm.em.fork(), live }),
   });
 
@@ -100,7 +101,7 @@ export function buildApp({ config, db, live, log = () => {} }: AppOptions): App 
 
   // graphql-ws goes through yoga's envelop, so WebSocket operations get the
   // same plugins (depth limit, masking), validation and context as HTTP.
-  const wsHandle = useServer<Record<string, unknown>, { authorized: boolean }>(
+  const wsHandle = serveGraphqlWs<Record<string, unknown>, { authorized: boolean }>(
     {
       onConnect: (ctx) => {
         ctx.extra.authorized =
@@ -139,6 +140,7 @@ export function buildApp({ config, db, live, log = () => {} }: AppOptions): App 
         (args.rootValue as { subscribe: (a: typeof args) => unknown }).subscribe(args) as never,
     },
     wsServer,
+    (error) => log(`error: WebSocket: ${error instanceof Error ? error.message : String(error)}`),
   );
 
   let stopping: Promise<void> | undefined;

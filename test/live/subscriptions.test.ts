@@ -292,7 +292,9 @@ describe('a subscriber that never reads', () => {
       );
       ws.pause();
       const fast = collectLogs(small.sdk, id);
-      await print(id, { LOG_LINES: '20000', LOG_PAD: '1000' });
+      // 80 MB: more than the kernel's loopback buffers (tcp_rmem + tcp_wmem
+      // can reach tens of MB) hold for a client that does not read.
+      await print(id, { LOG_LINES: '20000', LOG_PAD: '4000' });
       await moveThrough(db.pool, id, ['running', 'stopped']);
       await fast.done;
       expect(fast.seqs).toEqual(range(1, 20_000));

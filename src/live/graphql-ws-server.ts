@@ -1,0 +1,109 @@
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
+import type { WebSocket, WebSocketServer } from 'ws';
+
+/** What graphql-ws hands our hooks as `ctx.extra` (the same as graphql-ws/use/ws). */
+export interface WsExtra {
+  socket: WebSocket;
+  request: IncomingMessage;
+}
+
+/** A socket with more than this waiting to be written makes its subscriptions wait for 'drain'. */
+const HIGH_WATER_BYTES = 64 * 1024;
+const KEEP_ALIVE_MS = 12_000;
+
+/**
+ * graphql-ws over `ws`, like graphql-ws/use/ws, with two changes for log
+ * fan-out:
+ *
+ * - `send` resolves as soon as a frame is queued while the socket has little
+ *   waiting (use/ws waits for each frame's write callback, which costs every
+ *   subscription a full event-loop turn per event), and waits for 'drain'
+ *   only above HIGH_WATER_BYTES. A client that stops reading still stops its
+ *   subscription from pulling (the live hub closes it when it falls too far
+ *   behind); one that keeps up gets everything ready in one turn.
+ * - The frames a socket gets in one turn are written together: the first
+ *   send of a turn corks the TCP socket and a setImmediate uncorks it, one
+ *   writev instead of one write per frame.
+ *
+ * Returns `dispose()`, which closes every socket and the server's handlers.
+ */
+export function serveGraphqlWs<P extends Record<string, unknown>, E extends Record<PropertyKey, unknown>>(
+  options: ServerOptions<P, WsExtra & E>,
+  wsServer: WebSocketServer,
+  onError: (error: unknown) => void,
+): { dispose(): Promise<void> } {
+  const server = makeServer(options);
+  wsServer.options.handleProtocols = handleProtocols;
+  wsServer.on('error', onError);
+
+  wsServer.on('connection', (socket, request) => {
+    socket.once('error', (error) => {
+      onError(error);
+      socket.close(CloseCode.InternalServerError, 'Internal server error');
+    });
+    const tcp = (socket as unknown as { _socket: Socket })._socket;
+    const send = sender(socket, tcp);
+    const ping = setInterval(() => {
+      if (socket.readyState === socket.OPEN) socket.ping();
+    }, KEEP_ALIVE_MS);
+    const closed = server.opened(
+      {
+        protocol: socket.protocol,
+        send,
+        close: (code, reason) => socket.close(code, reason),
+        onMessage: (cb) =>
+          socket.on('message', async (data) => {
+            try {
+              await cb(String(data));
+            } catch (error) {
+              onError(error);
+              socket.close(CloseCode.InternalServerError, 'Internal server error');
+            }
+          }),
+      },
+      { socket, request } as WsExtra & E,
+    );
+    socket.once('close', (code, reason) => {
+      clearInterval(ping);
+      closed(code, String(reason));
+    });
+  });
+
+  return {
+    async dispose() {
+      for (const client of wsServer.clients) client.close(1001, 'Going away');
+      wsServer.removeAllListeners('connection');
+      wsServer.off('error', onError);
+    },
+  };
+}
+
+/** `send` for graphql-ws: queue the frame, batch the turn's frames, wait only when the socket is backed up. */
+function sender(socket: WebSocket, tcp: Socket): (data: string) => Promise<void> | undefined {
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    tcp.uncork();
+  };
+  return (data) => {
+    if (socket.readyState !== socket.OPEN) return undefined;
+    if (!corked) {
+      corked = true;
+      tcp.cork();
+      setImmediate(uncork);
+    }
+    socket.send(data);
+    if (socket.bufferedAmount <= HIGH_WATER_BYTES) return undefined;
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        tcp.off('drain', done);
+        socket.off('close', done);
+        resolve();
+      };
+      tcp.on('drain', done);
+      socket.on('close', done);
+    });
+  };
+}
