@@ -11,7 +11,7 @@ import type { Database } from './db/database.ts';
 import { unauthenticated } from './errors.ts';
 import { serveGraphqlWs } from './live/graphql-ws-server.ts';
 import type { LiveHub } from './live/hub.ts';
-import { shareSubscriptionExecution } from './live/shared-execution.ts';
+import { SENDS_BATCHES, shareSubscriptionExecution } from './live/shared-execution.ts';
 import { schema } from './schema/index.ts';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -131,7 +131,8 @@ export function buildApp({ config, db, live, log = () => {} }: AppOptions): App 
           operationName: payload.operationName,
           document,
           variableValues: payload.variables,
-          contextValue: await enveloped.contextFactory(),
+          // This transport sends each result of a BatchedResults step as its own message.
+          contextValue: Object.assign(await enveloped.contextFactory(), { [SENDS_BATCHES]: true }),
           rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe },
         };
       },

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
 import type { WebSocket, WebSocketServer } from 'ws';
+import { BatchedResults } from './event-batch.ts';
 
 /** What graphql-ws hands our hooks as `ctx.extra` (the same as graphql-ws/use/ws). */
 export interface WsExtra {
@@ -34,7 +35,14 @@ export function serveGraphqlWs<P extends Record<string, unknown>, E extends Reco
   wsServer: WebSocketServer,
   onError: (error: unknown) => void,
 ): { dispose(): Promise<void> } {
-  const server = makeServer(options);
+  const server = makeServer({
+    ...options,
+    // Results without errors go out as they are (graphql-ws would copy each one per subscriber)…
+    onNext: (ctx, id, payload, args, result) =>
+      options.onNext ? options.onNext(ctx, id, payload, args, result) : result.errors ? undefined : result,
+    // …so a result shared by many subscribers is serialized once (see nextPayloads).
+    jsonMessageReplacer: nextPayloads.replacer,
+  });
   wsServer.options.handleProtocols = handleProtocols;
   wsServer.on('error', onError);
 
@@ -87,14 +95,16 @@ function sender(socket: WebSocket, tcp: Socket): (data: string) => Promise<void>
     corked = false;
     tcp.uncork();
   };
-  return (data) => {
+  return (message) => {
+    const data = nextPayloads.restore(message);
     if (socket.readyState !== socket.OPEN) return undefined;
     if (!corked) {
       corked = true;
       tcp.cork();
       setImmediate(uncork);
     }
-    socket.send(data);
+    if (typeof data === 'string') socket.send(data);
+    else for (const message of data) socket.send(message);
     if (socket.bufferedAmount <= HIGH_WATER_BYTES) return undefined;
     return new Promise<void>((resolve) => {
       const done = () => {
@@ -107,3 +117,49 @@ function sender(socket: WebSocket, tcp: Socket): (data: string) => Promise<void>
     });
   };
 }
+
+/**
+ * Serializes the payload of a `next` message once per result object, and
+ * turns a BatchedResults step into one `next` message per result. The live
+ * hub's results are shared by every subscriber of an operation (see
+ * shared-execution.ts), yet graphql-ws stringifies the whole message for each
+ * one. As its JSON replacer, this swaps a `next` payload for a placeholder
+ * and keeps the payload's JSON (cached per result object); `restore` puts it
+ * back in the message text, once per result of a batch. graphql-ws sends
+ * each message right after stringifying it, in the same synchronous step
+ * (graphql-ws 6), so the payload kept is always the one of the message being
+ * sent.
+ */
+const nextPayloads = (() => {
+  const PLACEHOLDER = '\u0000payload';
+  const QUOTED = JSON.stringify(PLACEHOLDER);
+  const serialized = new WeakMap<object, string>();
+  const json = (result: object) => {
+    let text = serialized.get(result);
+    if (text === undefined) {
+      text = JSON.stringify(result);
+      serialized.set(result, text);
+    }
+    return text;
+  };
+  let kept: string | string[] | undefined;
+  return {
+    replacer(this: { type?: unknown }, key: string, value: unknown): unknown {
+      if (key !== 'payload' || this.type !== 'next' || typeof value !== 'object' || value === null)
+        return value;
+      kept = value instanceof BatchedResults ? value.results.map(json) : json(value);
+      return PLACEHOLDER;
+    },
+    /** The message(s) to send for what graphql-ws stringified. */
+    restore(data: string): string | string[] {
+      if (kept === undefined) return data;
+      const payload = kept;
+      kept = undefined;
+      const at = data.lastIndexOf(QUOTED);
+      if (at === -1) return data;
+      const head = data.slice(0, at);
+      const tail = data.slice(at + QUOTED.length);
+      return typeof payload === 'string' ? head + payload + tail : payload.map((p) => head + p + tail);
+    },
+  };
+})();

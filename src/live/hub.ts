@@ -1,5 +1,6 @@
 import type { LogEntryRow } from '../sql/read-logs.ts';
 import type { WorkloadRow } from '../sql/workload-row.ts';
+import type { EventBatch } from './event-batch.ts';
 
 /**
  * Live views of workloads for subscriptions. Both iterators end by
@@ -9,7 +10,14 @@ import type { WorkloadRow } from '../sql/workload-row.ts';
 export interface LiveHub {
   /** The current state first, then every committed change; ends after the terminal state. */
   workloadUpdates(workloadId: string, signal: AbortSignal): AsyncIterable<WorkloadRow>;
-  /** Every entry with seq > after, in order without gaps; ends after the terminal stage's last entry. */
-  workloadLogs(workloadId: string, after: number, signal: AbortSignal): AsyncIterable<LogEntryRow>;
+  /**
+   * Every entry with seq > after, in order without gaps, in batches of what
+   * is ready (never empty); ends after the terminal stage's last entry.
+   */
+  workloadLogs(
+    workloadId: string,
+    after: number,
+    signal: AbortSignal,
+  ): AsyncIterable<EventBatch<LogEntryRow>>;
   close(): Promise<void>;
 }

@@ -4,6 +4,7 @@ import { type LogEntryRow, readLogs } from '../sql/read-logs.ts';
 import { readWorkloadState } from '../sql/read-workload-state.ts';
 import { parseWorkloadUpdate, WORKLOAD_UPDATED_CHANNEL, type WorkloadRow } from '../sql/workload-row.ts';
 import { isTerminal } from '../stages.ts';
+import { EventBatch } from './event-batch.ts';
 import type { LiveHub } from './hub.ts';
 import { LogStreamOverflowError } from './log-stream-error.ts';
 import { createPgListener } from './pg-listener.ts';
@@ -12,6 +13,12 @@ import { type FeedOptions, WorkloadFeed } from './workload-feed.ts';
 import { XactSnapshot } from './xact-snapshot.ts';
 
 const SWEEP_MS = 5000;
+/**
+ * Entries handed to a subscriber in one step at most: enough to spread the
+ * cost of a step over many entries, few enough that one step of 16 KiB
+ * entries stays a few MB in a socket's buffer.
+ */
+const MAX_BATCH = 200;
 
 export interface NotifyHubOptions {
   /** Rows per log read (default 2000). */
@@ -157,15 +164,20 @@ export function createNotifyHub(db: Database, options: NotifyHubOptions = {}): N
             // Caught up with the feed: from here its reads are ours too (same tick, no seam).
             sub.live = true;
           }
-          const entry = sub.take();
-          if (entry) {
-            if (entry.seq <= sub.cursor) continue;
-            if (entry.seq > sub.cursor + 1) {
-              sub.detach();
-              continue;
+          const waiting = sub.take(MAX_BATCH);
+          if (waiting.length > 0) {
+            const batch: LogEntryRow[] = [];
+            for (const entry of waiting) {
+              if (entry.seq <= sub.cursor) continue;
+              if (entry.seq > sub.cursor + 1) {
+                // A gap (the feed moved on without us): read the table from our cursor.
+                sub.detach();
+                break;
+              }
+              sub.cursor = entry.seq;
+              batch.push(entry);
             }
-            sub.cursor = entry.seq;
-            yield entry;
+            if (batch.length > 0) yield new EventBatch(batch);
             continue;
           }
           if (feed.terminalSeq !== undefined && sub.cursor >= feed.terminalSeq) return;
@@ -190,16 +202,17 @@ export function createNotifyHub(db: Database, options: NotifyHubOptions = {}): N
     feed: WorkloadFeed,
     sub: LogSubscriber,
     until: number,
-  ): AsyncGenerator<LogEntryRow> {
+  ): AsyncGenerator<EventBatch<LogEntryRow>> {
     while (sub.cursor < until && !sub.overflowed) {
       const page = await readLogs(db.pool, feed.workloadId, {
         after: sub.cursor,
         limit: Math.min(feedOptions.pageSize, until - sub.cursor),
       });
       if (page.length === 0) return;
-      for (const entry of page) {
-        sub.cursor = entry.seq;
-        yield entry;
+      for (let at = 0; at < page.length; at += MAX_BATCH) {
+        const batch = page.slice(at, at + MAX_BATCH);
+        sub.cursor = (batch.at(-1) as LogEntryRow).seq;
+        yield new EventBatch(batch);
         sub.lastPullAt = Date.now();
       }
     }

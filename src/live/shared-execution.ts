@@ -6,6 +6,7 @@ import {
   execute,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { BatchedResults, EventBatch } from './event-batch.ts';
 
 type Result = ExecutionResult | Promise<ExecutionResult>;
 
@@ -49,39 +50,67 @@ function executeEvent(args: ExecutionArgs, key: string, event: unknown): Result 
   return result;
 }
 
-/** graphql-js `subscribe`, with each event's execution shared as above. */
+/**
+ * Set on the context by a transport that unrolls BatchedResults itself; any
+ * other (SSE) gets the results of a batch one by one.
+ */
+export const SENDS_BATCHES = Symbol('sendsBatches');
+
+/** graphql-js `subscribe`, with each event's execution shared as above and EventBatches unrolled. */
 export async function subscribeSharingEvents(
   args: ExecutionArgs,
 ): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
   const stream = await createSourceEventStream(args);
   if (!(Symbol.asyncIterator in stream)) return stream as ExecutionResult;
   const key = operationKey(args);
-  return mapEvents(stream[Symbol.asyncIterator](), (event) => executeEvent(args, key, event));
+  const batches = Boolean((args.contextValue as { [SENDS_BATCHES]?: boolean } | undefined)?.[SENDS_BATCHES]);
+  return resultStream(stream[Symbol.asyncIterator](), (event) => executeEvent(args, key, event), batches);
 }
 
-/** An async iterator over `source` that maps each value; return/throw reach the source. */
-function mapEvents(
+/**
+ * The results of `source`'s events. An EventBatch whose results are all ready
+ * and free of errors becomes one BatchedResults step when the transport
+ * takes those; otherwise its results are queued and handed out one per step.
+ * return/throw reach the source.
+ */
+function resultStream(
   source: AsyncIterator<unknown>,
-  map: (event: unknown) => Result,
+  execute: (event: unknown) => Result,
+  batches: boolean,
 ): AsyncIterableIterator<ExecutionResult> {
-  const step = async (next: Promise<IteratorResult<unknown>>): Promise<IteratorResult<ExecutionResult>> => {
-    const item = await next;
-    if (item.done) return { done: true, value: undefined };
-    return { done: false, value: await map(item.value) };
+  const queued: Result[] = [];
+  const step = async (): Promise<IteratorResult<ExecutionResult>> => {
+    while (queued.length === 0) {
+      const item = await source.next();
+      if (item.done) return { done: true, value: undefined };
+      if (!(item.value instanceof EventBatch)) return { done: false, value: await execute(item.value) };
+      const results = item.value.events.map(execute);
+      if (batches && results.length > 1 && results.every(isPlainSuccess)) {
+        return { done: false, value: new BatchedResults(results as object[]) as ExecutionResult };
+      }
+      queued.push(...results);
+    }
+    return { done: false, value: await (queued.shift() as Result) };
   };
   const iterator: AsyncIterableIterator<ExecutionResult> = {
-    next: () => step(source.next()),
+    next: step,
     return: async () => {
+      queued.length = 0;
       await source.return?.();
       return { done: true, value: undefined };
     },
     throw: async (error?: unknown) => {
-      if (source.throw) return step(source.throw(error));
+      queued.length = 0;
+      if (source.throw) await source.throw(error);
       throw error;
     },
     [Symbol.asyncIterator]: () => iterator,
   };
   return iterator;
+}
+
+function isPlainSuccess(result: Result): boolean {
+  return !(result instanceof Promise) && result.errors === undefined;
 }
 
 /** Makes every subscription of the server go through subscribeSharingEvents (other plugins still see each result). */

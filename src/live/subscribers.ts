@@ -49,11 +49,18 @@ export class LogSubscriber extends Waker {
     for (const e of entries) this.buffer.push(e);
   }
 
-  take(): LogEntryRow | undefined {
-    if (this.head >= this.buffer.length) return undefined;
-    const entry = this.buffer[this.head++];
+  /** Up to `max` waiting entries, oldest first (empty when none wait). */
+  take(max: number): LogEntryRow[] {
+    if (this.head === 0 && this.buffer.length <= max) {
+      const all = this.buffer;
+      this.buffer = [];
+      return all;
+    }
+    const end = Math.min(this.buffer.length, this.head + max);
+    const some = this.buffer.slice(this.head, end);
+    this.head = end;
     if (this.head === this.buffer.length) this.clear();
-    return entry;
+    return some;
   }
 
   /** Stops taking entries from the feed; the generator catches up from the table. */

@@ -1,5 +1,6 @@
 import { notFound } from '../errors.ts';
 import { abortable } from '../live/abortable.ts';
+import type { EventBatch } from '../live/event-batch.ts';
 import { LogStreamOverflowError } from '../live/log-stream-error.ts';
 import { type LogEntryRow, readLogs } from '../sql/read-logs.ts';
 import { getWorkloadRow } from '../sql/transition.ts';
@@ -53,7 +54,12 @@ builder.subscriptionFields((t) => ({
       const id = parseId(args.workloadId, 'workloadId');
       const after = parseSeq(args.after);
       if (!(await getWorkloadRow(db.pool, id))) throw notFound('Workload', id);
-      return abortable((signal) => endWithOverflow(live.workloadLogs(id, after, signal)));
+      // The stream yields EventBatches of entries; the server's subscribe
+      // (shareSubscriptionExecution in src/live/shared-execution.ts) resolves
+      // each entry of a batch on its own, so `resolve` gets one entry.
+      return abortable((signal) =>
+        endWithOverflow(live.workloadLogs(id, after, signal)),
+      ) as AsyncIterable<unknown> as AsyncIterable<LogEntryRow | LogStreamOverflowError>;
     },
     resolve: (entry) => {
       if (entry instanceof LogStreamOverflowError) throw entry;
@@ -68,8 +74,8 @@ builder.subscriptionFields((t) => ({
  * graphql-ws and SSE, instead of a transport-level failure.
  */
 async function* endWithOverflow(
-  entries: AsyncIterable<LogEntryRow>,
-): AsyncGenerator<LogEntryRow | LogStreamOverflowError> {
+  entries: AsyncIterable<EventBatch<LogEntryRow>>,
+): AsyncGenerator<EventBatch<LogEntryRow> | LogStreamOverflowError> {
   try {
     yield* entries;
   } catch (error) {
