@@ -13,9 +13,9 @@ export interface LogWriterOptions {
   flushAfterMs?: number;
   /** This many waiting entries are sent at once, without waiting (default 500). */
   batchSize?: number;
-  /** Most rows in one statement when entries pile up behind a batch in flight (default 5000). */
+  /** Most rows in one statement when entries pile up behind a batch in flight (default 20 000). */
   maxRows?: number;
-  /** `pipe` stops reading its stream while this many entries wait or are in flight (default 10 000)… */
+  /** `pipe` stops reading its stream while this many entries wait or are in flight (default 40 000)… */
   highWaterEntries?: number;
   /** …or this many bytes of messages (default 8 MiB). */
   highWaterBytes?: number;
@@ -42,8 +42,8 @@ export class LogWriteError extends Error {
 const DEFAULTS = {
   flushAfterMs: 2,
   batchSize: 500,
-  maxRows: 5000,
-  highWaterEntries: 10_000,
+  maxRows: 20_000,
+  highWaterEntries: 40_000,
   highWaterBytes: 8 * 1024 * 1024,
   maxEntries: 50_000,
   retryForMs: 30_000,
