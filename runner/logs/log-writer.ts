@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { copyLogBatch, type LogRow } from '../../src/sql/copy-logs.ts';
-import { logSeqOf, WorkloadGoneError } from '../../src/sql/insert-logs.ts';
+import { insertLogBatch, logSeqOf, WorkloadGoneError } from '../../src/sql/insert-logs.ts';
 import type { LogLevel, WorkloadStage } from '../../src/stages.ts';
 import { isTransientDatabaseError } from './transient.ts';
 import type { LogSink } from './types.ts';
@@ -15,6 +15,8 @@ export interface LogWriterOptions {
   batchSize?: number;
   /** Most rows in one statement when entries pile up behind a batch in flight (default 20 000). */
   maxRows?: number;
+  /** Batches of more rows than this go by COPY; smaller ones by one INSERT, one round trip (default 100). */
+  copyAbove?: number;
   /** `pipe` stops reading its stream while this many entries wait or are in flight (default 40 000)… */
   highWaterEntries?: number;
   /** …or this many bytes of messages (default 8 MiB). */
@@ -43,6 +45,7 @@ const DEFAULTS = {
   flushAfterMs: 2,
   batchSize: 500,
   maxRows: 20_000,
+  copyAbove: 100,
   highWaterEntries: 40_000,
   highWaterBytes: 8 * 1024 * 1024,
   maxEntries: 50_000,
@@ -51,8 +54,9 @@ const DEFAULTS = {
 
 /**
  * The runner's LogSink: one per workload. Entries queue in memory and one
- * batch at a time is written (one COPY + one NOTIFY in a transaction, see
- * src/sql/copy-logs.ts). While a batch is in flight the next one grows, so
+ * batch at a time is written with one NOTIFY: a few rows by one INSERT
+ * (src/sql/insert-logs.ts, one round trip), more by COPY in a transaction
+ * (src/sql/copy-logs.ts, the cheapest per row). While a batch is in flight the next one grows, so
  * the batch size follows the load: a quiet service gets its line stored
  * within a few ms, a flood gets thousands of rows per statement.
  *
@@ -161,7 +165,10 @@ export function createLogWriter(pool: pg.Pool, workloadId: string, options: LogW
       try {
         if (lastSeq === undefined) lastSeq = await logSeqOf(pool, workloadId);
         if (lastSeq === null) throw new WorkloadGoneError(workloadId);
-        const last = await copyLogBatch(pool, workloadId, batch, lastSeq);
+        const last =
+          batch.length > o.copyAbove
+            ? await copyLogBatch(pool, workloadId, batch, lastSeq)
+            : await insertLogBatch(pool, workloadId, batch, lastSeq);
         if (last !== null) {
           lastSeq = last;
           return;

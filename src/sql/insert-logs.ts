@@ -2,7 +2,8 @@ import type { LogLevel, WorkloadStage } from '../stages.ts';
 import type { Queryable } from './queryable.ts';
 
 export interface LogEntryInput {
-  ts: Date;
+  /** A Date, or ms since the epoch. */
+  ts: Date | number;
   stage: WorkloadStage;
   level: LogLevel;
   message: string;
@@ -12,7 +13,9 @@ export interface LogEntryInput {
 export const WORKLOAD_LOGS_CHANNEL = 'agentforge_workload_logs';
 
 /**
- * Appends a batch of entries to one workload's log in a single statement:
+ * Appends a batch of entries to one workload's log in a single statement
+ * (one round trip: the quickest way to store a few entries; big batches go
+ * by COPY, see copy-logs.ts):
  *
  * 1. `update workload set log_seq = log_seq + n` reserves the next n seq
  *    numbers. The row lock it takes serialises writers of the same workload
@@ -52,7 +55,7 @@ export async function insertLogBatch(
   const levels: string[] = [];
   const messages: string[] = [];
   for (const e of entries) {
-    ts.push(e.ts);
+    ts.push(typeof e.ts === 'number' ? new Date(e.ts) : e.ts);
     stages.push(e.stage);
     levels.push(e.level);
     messages.push(e.message);

@@ -48,34 +48,40 @@ describe('log writer', () => {
     expect(rows.at(-1)?.level).toBe('warn');
   });
 
-  it('loses and duplicates nothing when its database connections are killed mid-stream', async () => {
-    const id = await runningWorkload(db.pool);
-    const sink = createLogWriter(db.pool, id);
-    const printer = spawnPrinter({ LOG_LINES: '3000', LOG_RATE: '3000' });
-    const piping = sink.pipe(printer.stdout!, 'running', 'info');
-    const killer = await db.pool.connect();
-    let killed = 0;
-    try {
-      for (let round = 0; round < 5; round++) {
-        await new Promise((r) => setTimeout(r, 80));
-        const result = await killer.query(
-          `select pg_terminate_backend(pid) from pg_stat_activity
+  it.each([
+    ['COPY', 0],
+    ['INSERT', 1_000_000],
+  ])(
+    'loses and duplicates nothing when its database connections are killed mid-stream (%s)',
+    async (_, copyAbove) => {
+      const id = await runningWorkload(db.pool);
+      const sink = createLogWriter(db.pool, id, { copyAbove });
+      const printer = spawnPrinter({ LOG_LINES: '3000', LOG_RATE: '3000' });
+      const piping = sink.pipe(printer.stdout!, 'running', 'info');
+      const killer = await db.pool.connect();
+      let killed = 0;
+      try {
+        for (let round = 0; round < 5; round++) {
+          await new Promise((r) => setTimeout(r, 80));
+          const result = await killer.query(
+            `select pg_terminate_backend(pid) from pg_stat_activity
             where datname = current_database() and pid <> pg_backend_pid() and application_name = 'agentforge'`,
-        );
-        killed += result.rowCount ?? 0;
+          );
+          killed += result.rowCount ?? 0;
+        }
+      } finally {
+        killer.release();
       }
-    } finally {
-      killer.release();
-    }
-    await piping;
-    await sink.close();
-    expect(killed).toBeGreaterThan(0);
-    const rows = await allLogs(id);
-    expect(rows.map((r) => r.message)).toEqual(
-      Array.from({ length: 3000 }, (_, i) => expect.stringMatching(new RegExp(`^line ${i + 1} `))),
-    );
-    expect(gaps(rows.map((r) => r.seq))).toEqual([]);
-  });
+      await piping;
+      await sink.close();
+      expect(killed).toBeGreaterThan(0);
+      const rows = await allLogs(id);
+      expect(rows.map((r) => r.message)).toEqual(
+        Array.from({ length: 3000 }, (_, i) => expect.stringMatching(new RegExp(`^line ${i + 1} `))),
+      );
+      expect(gaps(rows.map((r) => r.seq))).toEqual([]);
+    },
+  );
 
   it('surfaces a persistent error: flush rejects with the number of entries it could not store', async () => {
     const id = await runningWorkload(db.pool);
@@ -105,20 +111,26 @@ describe('log batches by COPY', () => {
     'quotes \' " , ; -- /* */',
   ];
 
-  it('stores messages with backslashes, tabs, newlines, CR, \\N and \\. exactly as written', async () => {
-    const id = await runningWorkload(db.pool);
-    const sink = createLogWriter(db.pool, id);
-    for (const message of tricky) sink.write('running', 'warn', message);
-    await sink.close();
-    const rows = await allLogs(id);
-    expect(rows.map((r) => r.message)).toEqual(tricky);
-    expect(rows.map((r) => r.seq)).toEqual(tricky.map((_, i) => i + 1));
-    expect(rows.every((r) => r.level === 'warn' && r.stage === 'running')).toBe(true);
-  });
+  it.each([
+    ['COPY', 0],
+    ['INSERT', 1000],
+  ])(
+    'stores messages with backslashes, tabs, newlines, CR, \\N and \\. exactly as written (%s)',
+    async (_, copyAbove) => {
+      const id = await runningWorkload(db.pool);
+      const sink = createLogWriter(db.pool, id, { copyAbove });
+      for (const message of tricky) sink.write('running', 'warn', message);
+      await sink.close();
+      const rows = await allLogs(id);
+      expect(rows.map((r) => r.message)).toEqual(tricky);
+      expect(rows.map((r) => r.seq)).toEqual(tricky.map((_, i) => i + 1));
+      expect(rows.every((r) => r.level === 'warn' && r.stage === 'running')).toBe(true);
+    },
+  );
 
   it('stores piped invalid UTF-8, an emoji split across chunks, a 100 KB line (cut) and tabs/backslashes', async () => {
     const id = await runningWorkload(db.pool);
-    const sink = createLogWriter(db.pool, id);
+    const sink = createLogWriter(db.pool, id, { copyAbove: 0 });
     const emoji = Buffer.from('smile 😀 ok\n');
     const chunks = [
       Buffer.from([0x62, 0x61, 0x64, 0x20, 0xff, 0xfe, 0x21, 0x0a]),
@@ -143,7 +155,7 @@ describe('log batches by COPY', () => {
 
   it('timestamps each entry when it arrives, never before the write and never after the commit', async () => {
     const id = await runningWorkload(db.pool);
-    const sink = createLogWriter(db.pool, id);
+    const sink = createLogWriter(db.pool, id, { copyAbove: 0 });
     const before = Date.now();
     sink.write('running', 'info', 'first');
     await new Promise((r) => setTimeout(r, 20));
@@ -160,7 +172,7 @@ describe('log batches by COPY', () => {
 
   it('follows another writer of the same log: its entries keep their seq and ours continue after them', async () => {
     const id = await runningWorkload(db.pool);
-    const sink = createLogWriter(db.pool, id);
+    const sink = createLogWriter(db.pool, id, { copyAbove: 0 });
     sink.write('running', 'info', 'ours 1');
     await sink.flush();
     await insertLogBatch(db.pool, id, [
