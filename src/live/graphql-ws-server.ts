@@ -90,21 +90,12 @@ export function serveGraphqlWs<P extends Record<string, unknown>, E extends Reco
 
 /** `send` for graphql-ws: queue the frame, batch the turn's frames, wait only when the socket is backed up. */
 function sender(socket: WebSocket, tcp: Socket): (data: string) => Promise<void> | undefined {
-  let corked = false;
-  const uncork = () => {
-    corked = false;
-    tcp.uncork();
-  };
   return (message) => {
     const data = nextPayloads.restore(message);
     if (socket.readyState !== socket.OPEN) return undefined;
-    if (!corked) {
-      corked = true;
-      tcp.cork();
-      setImmediate(uncork);
-    }
+    corkUntilNextTurn(tcp);
     if (typeof data === 'string') socket.send(data);
-    else for (const message of data) socket.send(message);
+    else for (const item of data) socket.send(item);
     if (socket.bufferedAmount <= HIGH_WATER_BYTES) return undefined;
     return new Promise<void>((resolve) => {
       const done = () => {
@@ -116,6 +107,21 @@ function sender(socket: WebSocket, tcp: Socket): (data: string) => Promise<void>
       socket.on('close', done);
     });
   };
+}
+
+/** Sockets corked in this turn; one setImmediate uncorks them all. */
+const corked = new Set<Socket>();
+
+function corkUntilNextTurn(tcp: Socket): void {
+  if (corked.has(tcp) || tcp.destroyed) return;
+  if (corked.size === 0) setImmediate(uncorkAll);
+  corked.add(tcp);
+  tcp.cork();
+}
+
+function uncorkAll(): void {
+  for (const tcp of corked) tcp.uncork();
+  corked.clear();
 }
 
 /**
