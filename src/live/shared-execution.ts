@@ -4,6 +4,7 @@ import {
   type ExecutionArgs,
   type ExecutionResult,
   execute,
+  print,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { BatchedResults, EventBatch } from './event-batch.ts';
@@ -23,16 +24,16 @@ type Result = ExecutionResult | Promise<ExecutionResult>;
  * selections each get their own.
  */
 const resultsByEvent = new WeakMap<object, Map<string, Result>>();
-const documentIds = new WeakMap<DocumentNode, number>();
-let nextDocumentId = 0;
+const documentTexts = new WeakMap<DocumentNode, string>();
 
+/** The operation as text (printed once per document object: equal queries parsed apart share results too). */
 function operationKey(args: ExecutionArgs): string {
-  let id = documentIds.get(args.document);
-  if (id === undefined) {
-    id = nextDocumentId++;
-    documentIds.set(args.document, id);
+  let text = documentTexts.get(args.document);
+  if (text === undefined) {
+    text = print(args.document);
+    documentTexts.set(args.document, text);
   }
-  return `${id}:${args.operationName ?? ''}:${JSON.stringify(args.variableValues ?? null)}`;
+  return `${args.operationName ?? ''}\n${JSON.stringify(args.variableValues ?? null)}\n${text}`;
 }
 
 function executeEvent(args: ExecutionArgs, key: string, event: unknown): Result {
