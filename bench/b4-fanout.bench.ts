@@ -1,10 +1,9 @@
 import { createLogWriter } from '../runner/logs/log-writer.ts';
-import { createSdk, type Sdk } from '../sdk/index.ts';
 import { openDatabase } from '../src/db/database.ts';
+import { followMany } from './fanout-clients.ts';
 import type { Benchmark } from './harness.ts';
 import {
   finish,
-  follow,
   now,
   percentile,
   runningWorkload,
@@ -17,7 +16,8 @@ const SUBSCRIBERS = 1000;
 const RATE = 200;
 
 /**
- * B4: 1,000 graphql-ws subscribers (one WebSocket each) on one workload
+ * B4: 1,000 graphql-ws subscribers (one WebSocket each, speaking
+ * graphql-transport-ws; see fanout-clients.ts) on one workload
  * printing 200 lines/s for 10 s; lost lines, p99 write → arrival, and the API
  * process's peak RSS (the API runs in a child process). Baseline: the same
  * with one subscriber for 3 s.
@@ -66,21 +66,18 @@ async function fanOut(
 ) {
   const id = await runningWorkload(db.pool);
   const lines = RATE * seconds;
-  const sdks: Sdk[] = [];
   const latencies: number[] = [];
   const counts = new Array<number>(subscribers).fill(0);
-  const done: Promise<void>[] = [];
+  // Raw graphql-transport-ws clients: 1,000 graphql-ws clients in this
+  // process would cost about as much as the server being measured.
+  const followers = await followMany(apiUrl, id, subscribers, {
+    entry(index, _seq, message) {
+      counts[index] = (counts[index] ?? 0) + 1;
+      latencies.push(now() - writtenAt(message));
+    },
+  });
+  followers.done.catch(() => {});
   try {
-    for (let i = 0; i < subscribers; i++) {
-      const sdk = createSdk({ url: apiUrl });
-      sdks.push(sdk);
-      done.push(
-        follow(sdk, id, (_seq, message) => {
-          counts[i] = (counts[i] ?? 0) + 1;
-          latencies.push(now() - writtenAt(message));
-        }),
-      );
-    }
     // Let every subscription reach the live phase before printing.
     await new Promise((r) => setTimeout(r, 1000 + subscribers));
     const sampler = setInterval(() => void sample(), 500);
@@ -93,7 +90,7 @@ async function fanOut(
       );
       await sink.close();
       await finish(db.pool, id);
-      await Promise.all(done);
+      await followers.done;
     } finally {
       clearInterval(sampler);
     }
@@ -101,7 +98,7 @@ async function fanOut(
     const lost = counts.reduce((sum, c) => sum + (lines - c), 0);
     return { lost, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
   } finally {
-    await Promise.all(sdks.map((s) => s.close()));
+    followers.close();
   }
 }
 
