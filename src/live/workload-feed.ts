@@ -6,6 +6,9 @@ import { isTerminal } from '../stages.ts';
 import type { LogSubscriber, UpdateSubscriber } from './subscribers.ts';
 import { XactSnapshot } from './xact-snapshot.ts';
 
+const EMPTY_READ_RETRY_MS = 50;
+const EMPTY_READS_BEFORE_GIVING_UP = 40;
+
 export interface FeedOptions {
   /** Rows per log read. */
   pageSize: number;
@@ -34,7 +37,11 @@ export class WorkloadFeed {
   private wantRow = false;
   /** The next row read also goes to workloadUpdated subscribers (notifications may have been missed). */
   private wantResync = false;
+  /** The highest seq known to be committed (from a NOTIFY or a row): read until the feed has it. */
   private wantLogs = 0;
+  /** Read until a short page: how far the log goes is not known (after a reconnect, a quiet spell). */
+  private wantToEnd = false;
+  private emptyReads = 0;
   private busy = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private lastReadAt = Date.now();
@@ -72,9 +79,10 @@ export class WorkloadFeed {
     this.kick();
   }
 
-  /** Entries up to `lastSeq` were committed (Infinity: read until the end). */
+  /** Entries up to `lastSeq` were committed (Infinity: read until the end, however far it is). */
   requestLogs(lastSeq: number): void {
-    if (lastSeq > this.wantLogs) this.wantLogs = lastSeq;
+    if (lastSeq === Number.POSITIVE_INFINITY) this.wantToEnd = true;
+    else if (lastSeq > this.wantLogs) this.wantLogs = lastSeq;
     this.kick();
   }
 
@@ -99,9 +107,11 @@ export class WorkloadFeed {
 
   private async run(): Promise<void> {
     try {
-      while (!this.idle) {
+      // A pending retry (see waitForCommittedRows) ends this round; the timer starts the next.
+      while (!this.idle && !this.retryTimer) {
         if (this.wantRow) await this.readRow();
-        else if (this.logSeq !== undefined && this.wantLogs > this.logSeq) await this.readLogs();
+        else if (this.logSeq !== undefined && (this.wantToEnd || this.wantLogs > this.logSeq))
+          await this.readLogs();
         else break;
       }
     } catch (error) {
@@ -153,14 +163,18 @@ export class WorkloadFeed {
 
   private async readLogs(): Promise<void> {
     const after = this.logSeq ?? 0;
+    // Taken before the read: a request to read to the end made while it runs asks for another read.
+    const toEnd = this.wantToEnd;
+    this.wantToEnd = false;
     this.lastReadAt = Date.now();
     const entries = await readLogs(this.pool, this.workloadId, { after, limit: this.options.pageSize });
     const last = entries.at(-1);
     if (last) this.logSeq = last.seq;
-    // A short page is the end of what is committed: an open-ended want (after a reconnect) is met.
-    if (entries.length < this.options.pageSize && this.wantLogs > (this.logSeq ?? 0)) {
-      this.wantLogs = this.logSeq ?? 0;
-    }
+    // A full page may not be the end. A known committed seq (wantLogs) is never dropped: a NOTIFY that
+    // arrived during this read is for rows committed after its snapshot, and the loop reads again.
+    if (toEnd && entries.length === this.options.pageSize) this.wantToEnd = true;
+    if (entries.length > 0) this.emptyReads = 0;
+    else if (this.wantLogs > after) this.waitForCommittedRows();
     const now = Date.now();
     const { subscriberBuffer, stallMs } = this.options;
     for (const sub of this.logSubscribers) {
@@ -179,6 +193,24 @@ export class WorkloadFeed {
       }
       sub.notify();
     }
+  }
+
+  /**
+   * A known seq whose rows a read did not return: they are committed (the
+   * NOTIFY comes after the commit), so read again shortly rather than in a
+   * tight loop; should they never appear, stop asking after a while.
+   */
+  private waitForCommittedRows(): void {
+    this.emptyReads++;
+    if (this.emptyReads > EMPTY_READS_BEFORE_GIVING_UP) {
+      this.wantLogs = this.logSeq ?? 0;
+      this.emptyReads = 0;
+      return;
+    }
+    this.retryTimer ??= setTimeout(() => {
+      this.retryTimer = undefined;
+      this.kick();
+    }, EMPTY_READ_RETRY_MS);
   }
 
   private wakeAll(): void {
