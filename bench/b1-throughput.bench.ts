@@ -4,10 +4,10 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { createSdk } from '../sdk/index.ts';
 import { openDatabase } from '../src/db/database.ts';
+import { followMany } from './fanout-clients.ts';
 import type { Benchmark } from './harness.ts';
-import { finish, follow, now, runningWorkload, startApiProcess } from './live-logs.ts';
+import { finish, now, runningWorkload, startApiProcess } from './live-logs.ts';
 
 const LINES = 200_000;
 const WRITER = fileURLToPath(new URL('./log-writer-process.ts', import.meta.url));
@@ -30,18 +30,21 @@ const bench: Benchmark = {
     // The API in its own process (as with `npm run runner` next to `npm start`), the writer in another.
     const api = await startApiProcess(url);
     const db = await openDatabase(url, { migrate: false });
-    const sdk = createSdk({ url: api.url });
     try {
       const id = await runningWorkload(db.pool);
       let receivedAt = 0;
       let received = 0;
-      const subscribed = follow(sdk, id, (seq) => {
-        received++;
-        if (seq === LINES) receivedAt = now();
+      // A raw graphql-transport-ws client (as in B4): graphql-ws's own client costs as much per event as
+      // the server being measured, on the same two cores.
+      const follower = await followMany(api.url, id, 1, {
+        entry(_index, seq) {
+          received++;
+          if (seq === LINES) receivedAt = now();
+        },
       });
       const { firstAt, committedAt } = await runWriter(url, id);
       await finish(db.pool, id);
-      await subscribed;
+      await follower.done;
       const stored = (
         await db.pool.query('select count(*) as n from workload_log where workload_id = $1', [id])
       ).rows[0].n as number;
@@ -92,7 +95,6 @@ const bench: Benchmark = {
         ],
       };
     } finally {
-      await sdk.close();
       await db.close();
       await api.stop();
     }
