@@ -8,7 +8,7 @@ import { buildProgram } from '../../cli/program.ts';
 import { insertLogBatch } from '../../src/sql/insert-logs.ts';
 import { transitionWorkload } from '../../src/sql/transition.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
-import { closedPort, killStrayClis, runCli } from './cli.ts';
+import { closedPort, killStrayClis, runCli, startCli } from './cli.ts';
 
 let app: TestApp;
 let root: string;
@@ -126,6 +126,30 @@ describe('workloads', () => {
     const again = await runCli(['workload', 'stop', id!], env);
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/^error: Workload .* is already failed: .* \(INVALID_TRANSITION\)\n$/);
+  });
+
+  it('stops quietly with exit 0 when its reader goes away (| head)', async () => {
+    const { id } = await json(['workload', 'create', '--deployment', deploymentId]);
+    await transitionWorkload(app.db.pool, id, 'pending', 'validate');
+    const long = 'x'.repeat(200);
+    for (let batch = 0; batch < 5; batch++) {
+      await insertLogBatch(
+        app.db.pool,
+        id,
+        Array.from({ length: 2000 }, (_, i) => ({
+          ts: new Date(),
+          stage: 'validate' as const,
+          level: 'info' as const,
+          message: `${batch * 2000 + i + 1} ${long}`,
+        })),
+      );
+    }
+    const cli = startCli(['workload', 'logs', id], env);
+    await cli.waitForOutput((out) => out.length > 0);
+    cli.child.stdout!.destroy();
+    const result = await cli.done;
+    expect(result.stderr).not.toMatch(/EPIPE|Error/);
+    expect(result.code).toBe(0);
   });
 
   it('prints a stored log with stage, level and --after filters, and the last 20 lines in inspect', async () => {
