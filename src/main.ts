@@ -14,14 +14,20 @@ async function main() {
   const db = await connect(config.databaseUrl, config.dataDir, () => {});
   const live = createNotifyHub(db, { onError: (error) => log(`live: ${(error as Error).message}`) });
   const app = buildApp({ config, db, live, log });
-  const { url } = await app.start();
-  log(`AgentForge API ready: GraphiQL at ${url}`);
-
   // The runner has its own pool and LISTEN connection on the same database.
   const runner = config.runnerEnabled
     ? new Runner({ config, databaseUrl: db.url, baseEnv: baseServiceEnv(process.env), log })
     : undefined;
-  await runner?.start();
+  try {
+    const { url } = await app.start();
+    log(`AgentForge API ready: GraphiQL at ${url}`);
+    await runner?.start();
+  } catch (error) {
+    // Nothing may outlive a failed start (an embedded PostgreSQL above all).
+    await Promise.allSettled([runner?.stop(), app.stop(), live.close()]);
+    await db.close();
+    throw error;
+  }
   if (!runner) log('AGENTFORGE_RUNNER=off: no runner in this process');
 
   onShutdownSignals(log, async () => {
