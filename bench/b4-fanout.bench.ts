@@ -66,14 +66,27 @@ async function fanOut(
 ) {
   const id = await runningWorkload(db.pool);
   const lines = RATE * seconds;
-  const latencies: number[] = [];
+  // Preallocated: a plain array growing to 2M numbers copies itself on the way, in the measuring process.
+  const latencies = new Float64Array(lines * subscribers);
+  let received = 0;
+  // Per slice of write time (B4_TIMELINE ms): the latencies of lines written in it (where the tail comes from).
+  const bySlice = new Map<number, number[]>();
   const counts = new Array<number>(subscribers).fill(0);
   // Raw graphql-transport-ws clients: 1,000 graphql-ws clients in this
   // process would cost about as much as the server being measured.
   const followers = await followMany(apiUrl, id, subscribers, {
     entry(index, _seq, message) {
       counts[index] = (counts[index] ?? 0) + 1;
-      latencies.push(now() - writtenAt(message));
+      const at = writtenAt(message);
+      const latency = now() - at;
+      if (received < latencies.length) latencies[received++] = latency;
+      if (process.env.B4_TIMELINE) {
+        const slice = Number(process.env.B4_TIMELINE);
+        const start = Math.floor(at / slice) * slice;
+        const list = bySlice.get(start) ?? [];
+        if (list.length === 0) bySlice.set(start, list);
+        list.push(latency);
+      }
     },
   });
   followers.done.catch(() => {});
@@ -94,11 +107,24 @@ async function fanOut(
     } finally {
       clearInterval(sampler);
     }
-    latencies.sort((a, b) => a - b);
+    const sorted = Array.from(latencies.subarray(0, received).sort());
+    if (process.env.B4_TIMELINE) printTimeline(bySlice);
     const lost = counts.reduce((sum, c) => sum + (lines - c), 0);
-    return { lost, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+    return { lost, p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
   } finally {
     followers.close();
+  }
+}
+
+/** p50/p99/max of the lines written in each B4_TIMELINE ms of the run (e.g. B4_TIMELINE=1000). */
+function printTimeline(bySlice: Map<number, number[]>): void {
+  const starts = [...bySlice.keys()].sort((a, b) => a - b);
+  for (const start of starts) {
+    const list = (bySlice.get(start) as number[]).sort((a, b) => a - b);
+    const [p50, p99, max] = [percentile(list, 50), percentile(list, 99), list.at(-1) as number];
+    console.error(
+      `  t+${start - (starts[0] as number)}ms n=${list.length} p50=${p50.toFixed(0)} p99=${p99.toFixed(0)} max=${max.toFixed(0)}`,
+    );
   }
 }
 

@@ -100,7 +100,12 @@ export async function startApiProcess(
 ): Promise<{ url: string; pid: number; rssMb(): Promise<number>; stop(): Promise<void> }> {
   const tsx = fileURLToPath(new URL('../node_modules/.bin/tsx', import.meta.url));
   const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
-  const child = spawn(tsx, [main], {
+  // BENCH_API_NODE_FLAGS (e.g. `--cpu-prof --trace-gc`): node flags for the API process, which then
+  // runs as `node <flags> --import tsx` (tsx's own launcher does not pass node flags on).
+  const flags = process.env.BENCH_API_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? [];
+  const [command, args] =
+    flags.length > 0 ? [process.execPath, [...flags, '--import', 'tsx', main]] : [tsx, [main]];
+  const child = spawn(command, args, {
     env: {
       ...process.env,
       DATABASE_URL: databaseUrl,
@@ -117,6 +122,8 @@ export async function startApiProcess(
       const match = /GraphiQL at (\S+)/.exec(out);
       if (match?.[1]) resolve(match[1]);
     });
+    // With node flags set, what the API prints (--trace-gc lines) goes to the bench's stderr.
+    if (flags.length > 0) child.stdout?.pipe(process.stderr);
     child.once('exit', (code) => reject(new Error(`API exited with ${code} before it was ready: ${out}`)));
   });
   // tsx runs node as its child: the API is the process listening, found through /proc.
