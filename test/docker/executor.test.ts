@@ -6,7 +6,14 @@ import { dockerClient } from '../../runner/executors/docker-engine.ts';
 import { type RunningService, StageError } from '../../runner/executors/types.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { describeDocker, dockerEngine } from './engine.ts';
-import { copyFixture, eventually, freePort, removeImageTags, stageContext } from './support.ts';
+import {
+  copyFixture,
+  eventually,
+  freePort,
+  removeImageTags,
+  stageContext,
+  uniqueFixtureLabel,
+} from './support.ts';
 
 /**
  * The docker executor on its own against a real engine: build, start, logs,
@@ -128,6 +135,7 @@ describeDocker('docker executor', () => {
 
   it('aborts a slow build on cancel and leaves no build container behind', async () => {
     const stage = await prepare('docker-slow-build');
+    const label = await uniqueFixtureLabel(stage.ctx.serviceDir);
     const building = executor.build(stage.ctx).catch((error: unknown) => error);
     expect(
       await eventually(async () => (await stage.logs()).some((l) => l.message === 'slow step starts')),
@@ -140,7 +148,7 @@ describeDocker('docker executor', () => {
       (
         await docker.listContainers({
           all: true,
-          filters: { label: ['agentforge.fixture=docker-slow-build'] },
+          filters: { label: [`agentforge.fixture=${label}`] },
         })
       ).length;
     expect(await eventually(async () => (await leftovers()) === 0)).toBe(true);

@@ -6,7 +6,7 @@ import { dockerClient } from '../../runner/executors/docker-engine.ts';
 import { StopWorkloadDocument } from '../../sdk/index.ts';
 import { describeDocker, dockerEngine } from './engine.ts';
 import { type Stack, startStack } from './stack.ts';
-import { removeImageTags } from './support.ts';
+import { removeImageTags, uniqueFixtureLabel } from './support.ts';
 
 /**
  * Docker workloads end to end: GraphQL API → runner → docker executor →
@@ -114,6 +114,7 @@ describeDocker('docker workloads through the API and a runner', () => {
   });
 
   it('cancels a slow build: the workload fails as cancelled and no build container is left', async () => {
+    const label = await uniqueFixtureLabel(join(stack.rootPath, 'docker-slow-build'));
     const id = await stack.deploy('docker-slow-build', 'docker');
     const until = Date.now() + 30_000;
     while (!(await stack.logs(id)).some((l) => l.message === 'slow step starts') && Date.now() < until) {
@@ -129,7 +130,7 @@ describeDocker('docker workloads through the API and a runner', () => {
       (
         await docker.listContainers({
           all: true,
-          filters: { label: ['agentforge.fixture=docker-slow-build'] },
+          filters: { label: [`agentforge.fixture=${label}`] },
         })
       ).length;
     const deadline = Date.now() + 15_000;

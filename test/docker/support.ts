@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
-import { cp, mkdtemp, realpath, rm } from 'node:fs/promises';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { cp, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
 import { CONFLICT, engineStatus, NOT_FOUND } from '../../runner/executors/docker-engine.ts';
@@ -27,6 +27,21 @@ export async function copyFixture(
     serviceDir: join(rootPath, name),
     cleanup: () => rm(rootPath, { recursive: true, force: true }),
   };
+}
+
+/**
+ * Gives the copied fixture's `LABEL agentforge.fixture=…` a value of its own
+ * and returns it, so a test counts only the build containers of its own
+ * build, not those of another test file building the same fixture at once.
+ */
+export async function uniqueFixtureLabel(serviceDir: string): Promise<string> {
+  const dockerfile = join(serviceDir, 'Dockerfile');
+  const text = await readFile(dockerfile, 'utf8');
+  const label = `${basename(serviceDir)}-${randomBytes(4).toString('hex')}`;
+  const labelled = text.replace(/^LABEL agentforge\.fixture=\S+$/m, `LABEL agentforge.fixture=${label}`);
+  if (labelled === text) throw new Error(`${dockerfile} has no agentforge.fixture label`);
+  await writeFile(dockerfile, labelled);
+  return label;
 }
 
 /** A port nothing listens on right now (the container listens on it with host networking). */
