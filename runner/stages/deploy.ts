@@ -27,22 +27,34 @@ export async function deployService(
   info(`Allocated port: ${port}`);
   const service = await executor.start(ctx, port, host);
   onStarted(service);
-  await updateWorkload(db, ctx.workloadId, {
+  // The pid / containerId are written while readiness is polled, not before:
+  // the service is already starting, and the first poll need not wait for a
+  // database round trip. Both settle before deploy ends, so `running` is
+  // never seen without them; a failed write ends the polling and fails the stage.
+  const writeFailed = new AbortController();
+  const recorded = updateWorkload(db, ctx.workloadId, {
     pid: service.pid ?? null,
     containerId: service.containerId ?? null,
+  }).catch((error: unknown) => {
+    writeFailed.abort();
+    throw error;
   });
   info(
     ctx.healthCheckPath
       ? `Waiting for health check (GET ${ctx.healthCheckPath})...`
       : `Waiting for health check (port ${port} accepting connections)...`,
   );
-  await waitUntilReady({
+  const ready = waitUntilReady({
     ...(service.readyAt ?? { host, port }),
     healthCheckPath: ctx.healthCheckPath,
     timeoutMs: ctx.config.healthcheckTimeoutMs,
     exited: service.exited,
-    signal: ctx.signal,
+    signal: AbortSignal.any([ctx.signal, writeFailed.signal]),
   });
+  // allSettled: whichever fails, the other is not left unobserved.
+  const [write, readiness] = await Promise.allSettled([recorded, ready]);
+  if (write.status === 'rejected') throw write.reason;
+  if (readiness.status === 'rejected') throw readiness.reason;
   info('✓ Service healthy');
   return { port, url: `http://${host.includes(':') ? `[${host}]` : host}:${port}` };
 }
