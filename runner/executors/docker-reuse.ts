@@ -54,24 +54,39 @@ export async function prepareBuild(docker: Docker, ctx: StageContext): Promise<B
 }
 
 /**
- * An image of this deployment built from the same key, tagged for this
- * workload, so that `docker build` (context upload and cache walk) is
- * skipped. Resolves with its id, or undefined when there is none (or it was
- * removed between the lookup and the tag) and a build is needed.
+ * The images of this deployment, the candidates for reuse. Listed by
+ * repository only, so that the request can go out while the context is
+ * still being packed (the key is not known yet); `reuseImage` picks by label.
+ */
+export async function deploymentImages(docker: Docker, ctx: StageContext): Promise<Docker.ImageInfo[]> {
+  try {
+    return await docker.listImages({
+      filters: { reference: [imageRepository(ctx.deploymentId)] },
+      abortSignal: ctx.signal,
+    } as Docker.ListImagesOptions);
+  } catch (error) {
+    throw buildError(ctx, error);
+  }
+}
+
+/**
+ * An image of this deployment (of `images`) built from the same key, tagged
+ * for this workload, so that `docker build` (context upload and cache walk)
+ * is skipped. Resolves with its id, or undefined when there is none (or it
+ * was removed between the lookup and the tag) and a build is needed.
  */
 export async function reuseImage(
   docker: Docker,
   ctx: StageContext,
   key: string,
+  images: Docker.ImageInfo[],
 ): Promise<string | undefined> {
   const tag = imageTag(ctx);
+  const image = images
+    .filter((candidate) => candidate.Labels?.[LABEL_CONTEXT] === key)
+    .sort((a, b) => b.Created - a.Created)[0];
+  if (!image) return undefined;
   try {
-    const images = await docker.listImages({
-      filters: { reference: [imageRepository(ctx.deploymentId)], label: [`${LABEL_CONTEXT}=${key}`] },
-      abortSignal: ctx.signal,
-    } as Docker.ListImagesOptions);
-    const image = images.sort((a, b) => b.Created - a.Created)[0];
-    if (!image) return undefined;
     const [repo, workloadTag] = [tag.slice(0, tag.lastIndexOf(':')), tag.slice(tag.lastIndexOf(':') + 1)];
     try {
       await docker.getImage(image.Id).tag({ repo, tag: workloadTag });
@@ -87,9 +102,13 @@ export async function reuseImage(
     );
     return image.Id;
   } catch (error) {
-    if (ctx.signal.aborted) throw new StageError('docker build cancelled', { cause: error });
-    throw new StageError(`docker build failed: ${engineMessage(error)}`, { cause: error });
+    throw buildError(ctx, error);
   }
+}
+
+function buildError(ctx: StageContext, error: unknown): StageError {
+  if (ctx.signal.aborted) return new StageError('docker build cancelled', { cause: error });
+  return new StageError(`docker build failed: ${engineMessage(error)}`, { cause: error });
 }
 
 function shortId(id: string): string {

@@ -4,7 +4,7 @@ import { buildImage, imageTag } from './docker-build.ts';
 import { startContainer } from './docker-container.ts';
 import { dockerClient } from './docker-engine.ts';
 import { pruneDeploymentImages } from './docker-images.ts';
-import { LABEL_CONTEXT, prepareBuild, reuseImage } from './docker-reuse.ts';
+import { deploymentImages, LABEL_CONTEXT, prepareBuild, reuseImage } from './docker-reuse.ts';
 import type { RunningService, ServiceExecutor, StageContext } from './types.ts';
 
 /**
@@ -40,8 +40,9 @@ export function createDockerExecutor(): ServiceExecutor {
     name: 'docker',
     async build(ctx: StageContext): Promise<void> {
       const docker = client(ctx.config);
-      const input = await prepareBuild(docker, ctx);
-      const reused = input.key ? await reuseImage(docker, ctx, input.key) : undefined;
+      // Packing + hashing the context and listing the candidate images are independent.
+      const [input, images] = await Promise.all([prepareBuild(docker, ctx), deploymentImages(docker, ctx)]);
+      const reused = input.key ? await reuseImage(docker, ctx, input.key, images) : undefined;
       const labels: Record<string, string> = input.key ? { [LABEL_CONTEXT]: input.key } : {};
       built.set(ctx.workloadId, reused ?? (await buildImage(docker, ctx, input.body, labels)));
     },
