@@ -47,8 +47,29 @@ export async function pingEngine(config: Pick<Config, 'dockerHost'>): Promise<En
   }
 }
 
+/**
+ * An engine that answered a ping this recently is taken as answering: a
+ * burst of deployments pings it once rather than once each. Short, so that
+ * an engine that went away is noticed by the next validate but one at worst
+ * (and a call to it during build or deploy fails with the engine's message).
+ */
+export const ENGINE_FRESH_MS = 2_000;
+
+/** When each engine address last answered a ping (performance.now()). */
+const answeredAt = new Map<string, number>();
+
+async function engineState(config: Pick<Config, 'dockerHost'>): Promise<EngineState> {
+  const address = engineAddress(config);
+  const last = answeredAt.get(address);
+  if (last !== undefined && performance.now() - last < ENGINE_FRESH_MS) return { ok: true };
+  const state = await pingEngine(config);
+  if (state.ok) answeredAt.set(address, performance.now());
+  else answeredAt.delete(address);
+  return state;
+}
+
 /** What the validate stage needs to decide between the `docker` and `local` executors. */
 export async function probeDocker(config: Config, serviceDir: string): Promise<DockerProbe> {
-  const [dockerfile, engine] = await Promise.all([hasDockerfile(serviceDir), pingEngine(config)]);
+  const [dockerfile, engine] = await Promise.all([hasDockerfile(serviceDir), engineState(config)]);
   return { dockerfile, engine };
 }
