@@ -10,6 +10,7 @@ import {
   copyFixture,
   eventually,
   freePort,
+  removeFixtureLayers,
   removeImageTags,
   stageContext,
   uniqueFixtureLabel,
@@ -136,6 +137,7 @@ describeDocker('docker executor', () => {
   it('aborts a slow build on cancel and leaves no build container behind', async () => {
     const stage = await prepare('docker-slow-build');
     const label = await uniqueFixtureLabel(stage.ctx.serviceDir);
+    cleanups.push(() => removeFixtureLayers(docker, label));
     const building = executor.build(stage.ctx).catch((error: unknown) => error);
     expect(
       await eventually(async () => (await stage.logs()).some((l) => l.message === 'slow step starts')),

@@ -6,7 +6,7 @@ import { dockerClient } from '../../runner/executors/docker-engine.ts';
 import { StopWorkloadDocument } from '../../sdk/index.ts';
 import { describeDocker, dockerEngine } from './engine.ts';
 import { type Stack, startStack } from './stack.ts';
-import { removeImageTags, uniqueFixtureLabel } from './support.ts';
+import { removeFixtureLayers, removeImageTags, uniqueFixtureLabel } from './support.ts';
 
 /**
  * Docker workloads end to end: GraphQL API → runner → docker executor →
@@ -137,6 +137,7 @@ describeDocker('docker workloads through the API and a runner', () => {
     while ((await leftovers()) > 0 && Date.now() < deadline)
       await new Promise((resolve) => setTimeout(resolve, 100));
     expect(await leftovers()).toBe(0);
+    await removeFixtureLayers(docker, label);
   });
 
   it('fails validate for executor docker without a Dockerfile', async () => {

@@ -148,3 +148,23 @@ export async function removeImageTags(docker: Docker, reference: string): Promis
     }
   }
 }
+
+/**
+ * Removes the untagged images a cancelled build of a fixture left behind
+ * (the layers committed before the cancel), found by the fixture's unique
+ * label so that no other build's images are touched.
+ */
+export async function removeFixtureLayers(docker: Docker, label: string): Promise<void> {
+  const images = await docker.listImages({
+    all: true,
+    filters: { label: [`agentforge.fixture=${label}`], dangling: ['true'] },
+  });
+  for (const image of images) {
+    try {
+      await docker.getImage(image.Id).remove();
+    } catch (error) {
+      const status = engineStatus(error);
+      if (status !== CONFLICT && status !== NOT_FOUND) throw error;
+    }
+  }
+}
