@@ -19,6 +19,27 @@ declare module 'vitest' {
   }
 }
 
+/** Databases left by test runs that were killed before their teardown (their pid is gone). */
+async function dropDatabasesOfDeadRuns(admin: pg.Client): Promise<void> {
+  const { rows } = await admin.query(
+    `select datname from pg_database where datname ~ '^agentforge_(template|test)_[0-9]+'`,
+  );
+  for (const { datname } of rows as { datname: string }[]) {
+    const pid = Number(/^agentforge_(?:template|test)_(\d+)/.exec(datname)?.[1]);
+    if (pid === process.pid || isAlive(pid)) continue;
+    await admin.query(`drop database if exists "${datname}" with (force)`);
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export default async function setup(project: TestProject) {
   let embedded: EmbeddedServer | undefined;
   let dataDir: string | undefined;
@@ -31,6 +52,7 @@ export default async function setup(project: TestProject) {
   const template = `agentforge_template_${process.pid}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
+  await dropDatabasesOfDeadRuns(admin);
   await admin.query(`drop database if exists "${template}"`);
   await admin.query(`create database "${template}"`);
   const orm = await openOrm(withDatabase(adminUrl, template));
