@@ -7,12 +7,12 @@ import {
   finish,
   follow,
   now,
-  percentile,
   runningWorkload,
   spawnPrinter,
   startApiProcess,
   writtenAt,
 } from './live-logs.ts';
+import { percentile } from './stats.ts';
 
 const RATE = 1000;
 const SECONDS = 10;

@@ -1,5 +1,4 @@
 import { cp, mkdtemp, rm } from 'node:fs/promises';
-import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -7,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
 import { dockerClient } from '../runner/executors/docker-engine.ts';
 import { pingEngine } from '../runner/executors/docker-probe.ts';
+import { acceptsTcp } from '../runner/readiness.ts';
 import { Runner } from '../runner/runner.ts';
 import { baseServiceEnv } from '../runner/service-env.ts';
 import {
@@ -23,6 +23,7 @@ import { openDatabase } from '../src/db/database.ts';
 import { createNotifyHub } from '../src/live/notify-hub.ts';
 import { buildApp } from '../src/server.ts';
 import type { Benchmark, BenchResult } from './harness.ts';
+import { median } from './stats.ts';
 
 /**
  * B3-docker: createWorkload → `running` for a Dockerfile service (validate,
@@ -37,24 +38,6 @@ import type { Benchmark, BenchResult } from './harness.ts';
 const ROUNDS = 5;
 const RETRY_MS = 20;
 const fixture = fileURLToPath(new URL('../test/fixtures/docker-hello/', import.meta.url));
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] ?? Number.NaN) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-}
-
-async function acceptsTcp(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = tcpConnect({ host: '127.0.0.1', port });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
 
 /** `docker run -d` of `image` listening on `port`, until the port accepts TCP; returns ms. */
 async function plainRun(docker: Docker, image: string, port: number, networkMode: string): Promise<number> {
@@ -72,7 +55,7 @@ async function plainRun(docker: Docker, image: string, port: number, networkMode
   try {
     await container.start();
     const deadline = Date.now() + 30_000;
-    while (!(await acceptsTcp(port))) {
+    while (!(await acceptsTcp('127.0.0.1', port))) {
       if (Date.now() > deadline) throw new Error(`plain docker run: port ${port} never accepted`);
       await sleep(RETRY_MS);
     }

@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { acceptsTcp } from '../runner/readiness.ts';
 import { Runner } from '../runner/runner.ts';
 import { baseServiceEnv } from '../runner/service-env.ts';
 import {
@@ -22,15 +22,11 @@ import { createNotifyHub } from '../src/live/notify-hub.ts';
 import { buildApp } from '../src/server.ts';
 import { parseWorkloadUpdate, WORKLOAD_UPDATED_CHANNEL } from '../src/sql/workload-row.ts';
 import type { Benchmark } from './harness.ts';
+import { median } from './stats.ts';
 
 const RUNS = 21;
 const GOAL_EXTRA_MS = 100;
 const FIXTURE = fileURLToPath(new URL('../test/fixtures/hello/', import.meta.url));
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-};
 
 /** Time from spawning `node index.js` until its port accepts a TCP connection (polled every ms). */
 async function bareStart(dir: string): Promise<number> {
@@ -43,14 +39,7 @@ async function bareStart(dir: string): Promise<number> {
   });
   try {
     for (;;) {
-      const ok = await new Promise<boolean>((resolve) => {
-        const socket = connect({ host: '127.0.0.1', port });
-        socket.once('connect', () => {
-          socket.destroy();
-          resolve(true);
-        });
-        socket.once('error', () => resolve(false));
-      });
+      const ok = await acceptsTcp('127.0.0.1', port);
       if (ok) return performance.now() - started;
       await sleep(1);
     }

@@ -2,15 +2,8 @@ import { createLogWriter } from '../runner/logs/log-writer.ts';
 import { openDatabase } from '../src/db/database.ts';
 import { followMany } from './fanout-clients.ts';
 import type { Benchmark } from './harness.ts';
-import {
-  finish,
-  now,
-  percentile,
-  runningWorkload,
-  spawnPrinter,
-  startApiProcess,
-  writtenAt,
-} from './live-logs.ts';
+import { finish, now, runningWorkload, spawnPrinter, startApiProcess, writtenAt } from './live-logs.ts';
+import { percentile } from './stats.ts';
 
 const SUBSCRIBERS = 1000;
 const RATE = 200;

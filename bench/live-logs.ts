@@ -89,11 +89,6 @@ export function writtenAt(message: string): number {
   return Number(message.slice(message.indexOf('t=') + 2));
 }
 
-export function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
-}
-
 /** `npm start` (API only, AGENTFORGE_RUNNER=off) in a child process on port 0: its RSS is measurable. */
 export async function startApiProcess(
   databaseUrl: string,

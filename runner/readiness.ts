@@ -18,7 +18,8 @@ export interface ReadinessCheck {
   signal: AbortSignal;
 }
 
-function acceptsTcp(host: string, port: number): Promise<boolean> {
+/** One connection attempt: true when `host:port` accepts TCP (the benchmarks' baselines use it too). */
+export function acceptsTcp(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host, port });
     socket.setTimeout(ATTEMPT_TIMEOUT_MS);

@@ -36,10 +36,6 @@ export function isTerminal(stage: WorkloadStage): boolean {
   return TERMINAL_STAGES.includes(stage);
 }
 
-export function isStage(value: unknown): value is WorkloadStage {
-  return typeof value === 'string' && (WORKLOAD_STAGES as readonly string[]).includes(value);
-}
-
 export const LOG_LEVELS = ['info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { CreateDeploymentDocument, DeploymentsDocument, type Executor } from '../../sdk/index.ts';
 import { action } from '../context.ts';
-import { table } from '../output/format.ts';
+import { printList } from '../output/format.ts';
 import { envPair, executorOption } from './options.ts';
 
 export interface DeploymentCreateOptions {
@@ -66,21 +66,18 @@ export function registerDeployment(program: Command): void {
     .action(
       action<{ project?: string }>(async ({ sdk, output }, opts) => {
         const { deployments } = await sdk.request(DeploymentsDocument, { projectId: opts.project ?? null });
-        if (output.json) output.data(deployments);
-        else if (deployments.length === 0) output.out('No deployments.');
-        else
-          for (const line of table(
-            ['ID', 'NAME', 'PATH', 'STATUS', 'EXECUTOR', 'WORKLOAD'],
-            deployments.map((d) => [
-              d.id,
-              d.serviceName,
-              d.servicePath,
-              d.status,
-              d.executor,
-              d.currentWorkload ? `${d.currentWorkload.id} ${d.currentWorkload.stage}` : '-',
-            ]),
-          ))
-            output.out(line);
+        printList(output, deployments, {
+          empty: 'No deployments.',
+          headers: ['ID', 'NAME', 'PATH', 'STATUS', 'EXECUTOR', 'WORKLOAD'],
+          row: (d) => [
+            d.id,
+            d.serviceName,
+            d.servicePath,
+            d.status,
+            d.executor,
+            d.currentWorkload ? `${d.currentWorkload.id} ${d.currentWorkload.stage}` : '-',
+          ],
+        });
         return 0;
       }),
     );

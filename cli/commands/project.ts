@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { CreateProjectDocument, ProjectsDocument } from '../../sdk/index.ts';
 import { action } from '../context.ts';
-import { dateTime, table } from '../output/format.ts';
+import { dateTime, printList } from '../output/format.ts';
 
 export function registerProject(program: Command): void {
   const project = program
@@ -32,15 +32,11 @@ export function registerProject(program: Command): void {
     .action(
       action(async ({ sdk, output }) => {
         const { projects } = await sdk.request(ProjectsDocument, {});
-        if (output.json) output.data(projects);
-        else if (projects.length === 0)
-          output.out('No projects yet. Create one with `agentforge project create`.');
-        else
-          for (const line of table(
-            ['ID', 'NAME', 'ROOT', 'CREATED'],
-            projects.map((p) => [p.id, p.name, p.rootPath, dateTime(p.createdAt)]),
-          ))
-            output.out(line);
+        printList(output, projects, {
+          empty: 'No projects yet. Create one with `agentforge project create`.',
+          headers: ['ID', 'NAME', 'ROOT', 'CREATED'],
+          row: (p) => [p.id, p.name, p.rootPath, dateTime(p.createdAt)],
+        });
         return 0;
       }),
     );

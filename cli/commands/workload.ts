@@ -7,7 +7,7 @@ import {
   WorkloadsDocument,
 } from '../../sdk/index.ts';
 import { action } from '../context.ts';
-import { dateTime, table } from '../output/format.ts';
+import { dateTime, printList } from '../output/format.ts';
 import { spinner } from '../output/terminal.ts';
 import { workloadDuration } from '../output/workload-format.ts';
 import { registerInspect } from './inspect.ts';
@@ -55,21 +55,18 @@ export function registerWorkload(program: Command): void {
           first: opts.limit,
         });
         const list = workloads.edges.map((e) => e.node);
-        if (output.json) output.data(list);
-        else if (list.length === 0) output.out('No workloads.');
-        else
-          for (const line of table(
-            ['ID', 'STAGE', 'PATH', 'CREATED', 'DURATION', 'URL / ERROR'],
-            list.map((w) => [
-              w.id,
-              w.stage,
-              w.servicePath,
-              dateTime(w.createdAt),
-              workloadDuration(w),
-              w.url ?? w.error ?? '',
-            ]),
-          ))
-            output.out(line);
+        printList(output, list, {
+          empty: 'No workloads.',
+          headers: ['ID', 'STAGE', 'PATH', 'CREATED', 'DURATION', 'URL / ERROR'],
+          row: (w) => [
+            w.id,
+            w.stage,
+            w.servicePath,
+            dateTime(w.createdAt),
+            workloadDuration(w),
+            w.url ?? w.error ?? '',
+          ],
+        });
         return 0;
       }),
     );

@@ -1,3 +1,5 @@
+import type { Output } from './terminal.ts';
+
 /** Plain text formatting shared by the commands: times, durations, tables. */
 
 const pad = (n: number, width = 2) => String(n).padStart(width, '0');
@@ -49,4 +51,18 @@ export function table(headers: string[], rows: string[][]): string[] {
 export function fields(pairs: [string, string][]): string[] {
   const width = Math.max(...pairs.map(([k]) => k.length)) + 1;
   return pairs.map(([k, v]) => `${`${k}:`.padEnd(width)} ${v}`);
+}
+
+/**
+ * A list command's output: the items as one JSON document with --json, else
+ * `empty` when there are none, else a table of `row(item)` under `headers`.
+ */
+export function printList<T>(
+  output: Output,
+  items: readonly T[],
+  view: { empty: string; headers: string[]; row: (item: T) => string[] },
+): void {
+  if (output.json) output.data(items);
+  else if (items.length === 0) output.out(view.empty);
+  else for (const line of table(view.headers, items.map(view.row))) output.out(line);
 }
