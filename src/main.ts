@@ -30,13 +30,17 @@ async function main() {
   }
   if (!runner) log('AGENTFORGE_RUNNER=off: no runner in this process');
 
-  onShutdownSignals(log, async () => {
-    // The runner first: it records every workload it cancels or stops while the database is up.
-    await runner?.stop();
-    await app.stop();
-    await live.close();
-    await db.close();
-  });
+  onShutdownSignals(
+    log,
+    async () => {
+      // The runner first: it records every workload it cancels or stops while the database is up.
+      await runner?.stop();
+      await app.stop();
+      await live.close();
+      await db.close();
+    },
+    () => db.killNow?.(),
+  );
 }
 
 main().catch((error) => {

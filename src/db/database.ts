@@ -14,6 +14,8 @@ export interface Database {
   url: string;
   orm: MikroORM<PostgreSqlDriver>;
   pool: pg.Pool;
+  /** With an embedded server: stops it without waiting, for an immediate exit. */
+  killNow?(): void;
   close(): Promise<void>;
 }
 
@@ -59,6 +61,7 @@ export async function connect(
         await close();
         await embedded.stop();
       },
+      killNow: () => embedded.killNow(),
     };
   } catch (error) {
     await embedded.stop();

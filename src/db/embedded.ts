@@ -1,7 +1,9 @@
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
+import { spawnDetachedPostgres } from './embedded-server-process.ts';
 
 /**
  * The embedded PostgreSQL used when no DATABASE_URL is given: real server
@@ -11,6 +13,8 @@ import { resolve } from 'node:path';
 export interface EmbeddedServer {
   url: string;
   stop(): Promise<void>;
+  /** Asks the server for a fast shutdown without waiting (an immediate exit must not leave it running). */
+  killNow(): void;
 }
 
 export async function freeTcpPort(host = '127.0.0.1'): Promise<number> {
@@ -78,7 +82,20 @@ export async function startEmbeddedPostgres(
     log(`Initialising embedded PostgreSQL in ${databaseDir}`);
     await pg.initialise();
   }
-  await pg.start();
+  // The package keeps its server in private fields: start it detached ourselves where we can,
+  // and hand the process over so the package's stop() still works.
+  const internals = pg as unknown as {
+    process?: ChildProcess;
+    getUidAndGid(): Promise<{ uid?: number; gid?: number }>;
+  };
+  const detached = await spawnDetachedPostgres({
+    databaseDir,
+    port,
+    ids: await internals.getUidAndGid().catch(() => ({})),
+    log,
+  });
+  if (detached) internals.process = detached;
+  else await pg.start();
   const admin = pg.getPgClient('postgres', '127.0.0.1');
   await admin.connect();
   try {
@@ -90,6 +107,9 @@ export async function startEmbeddedPostgres(
   let stopped: Promise<void> | undefined;
   return {
     url: `postgres://postgres:postgres@127.0.0.1:${port}/agentforge`,
+    killNow: () => {
+      internals.process?.kill('SIGINT');
+    },
     stop: () => {
       stopped ??= pg.stop();
       return stopped;

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
 /**
@@ -11,26 +12,30 @@ import { afterAll, describe, expect, it } from 'vitest';
  * data in the data folder, is reused on the next start, and stops cleanly on
  * SIGTERM / SIGINT.
  */
+const TSX = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
 const dataDir = await mkdtemp(join(tmpdir(), 'agentforge-start-'));
 const children: ChildProcess[] = [];
 
 afterAll(async () => {
-  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  for (const child of children) if (child.exitCode === null) process.kill(-(child.pid as number), 'SIGKILL');
   await rm(dataDir, { recursive: true, force: true });
 });
 
-async function start(): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+/**
+ * `tsx src/main.ts` as `npm start` runs it (tsx's own parent process relays
+ * signals), in a process group of its own like a terminal's foreground job.
+ */
+async function start(
+  runner: 'on' | 'off',
+): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     AGENTFORGE_DATA_DIR: dataDir,
     PORT: '0',
-    AGENTFORGE_RUNNER: 'off',
+    AGENTFORGE_RUNNER: runner,
   };
   delete env.DATABASE_URL;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(TSX, ['src/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   children.push(child);
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
@@ -59,8 +64,8 @@ async function query(url: string, body: string) {
 }
 
 describe('npm start', () => {
-  it('runs on an embedded PostgreSQL, keeps its data, and stops cleanly on SIGTERM and SIGINT', async () => {
-    const first = await start();
+  it('runs on an embedded PostgreSQL, keeps its data, and stops cleanly on SIGTERM and on Ctrl-C', async () => {
+    const first = await start('off');
     expect(first.output()).toMatch(/embedded PostgreSQL/);
     const created = await query(
       first.url,
@@ -74,11 +79,16 @@ describe('npm start', () => {
     expect(code).toBe(0);
     expect(existsSync(join(dataDir, 'pg', 'postmaster.pid'))).toBe(false);
 
-    const second = await start();
+    const second = await start('on');
     const listed = await query(second.url, JSON.stringify({ query: '{ projects { id name } }' }));
     expect(listed.data.projects).toEqual([{ id: created.data.createProject.id, name: 'kept' }]);
-    second.child.kill('SIGINT');
+    // Ctrl-C: SIGINT to the whole process group. The runner still records its stop in the database,
+    // so PostgreSQL must not have taken the signal too.
+    await expect.poll(second.output).toMatch(/Runner \S+ started/);
+    process.kill(-(second.child.pid as number), 'SIGINT');
     const [code2] = await once(second.child, 'exit');
+    expect(second.output()).toMatch(/Runner \S+ stopped/);
+    expect(second.output()).not.toMatch(/Shutdown failed|exiting now/);
     expect(code2).toBe(0);
     expect(existsSync(join(dataDir, 'pg', 'postmaster.pid'))).toBe(false);
   });
