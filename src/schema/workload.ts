@@ -1,8 +1,9 @@
-import { DeploymentSchema, ProjectSchema } from '../db/entities/index.ts';
+import { DeploymentSchema } from '../db/entities/index.ts';
 import { invalidTransition, notFound } from '../errors.ts';
 import { abortable } from '../live/abortable.ts';
 import { cancelPending } from '../sql/cancel-pending.ts';
 import { createWorkloadRow } from '../sql/create-workload.ts';
+import { deploymentWithRoot } from '../sql/deployment-with-root.ts';
 import { getWorkloadRow, requestStop } from '../sql/transition.ts';
 import type { WorkloadRow } from '../sql/workload-row.ts';
 import { isTerminal } from '../stages.ts';
@@ -89,13 +90,12 @@ builder.mutationFields((t) => ({
     type: WorkloadRef,
     description: 'Creates a pending workload; a runner claims it and takes it through the stages.',
     args: { input: t.arg({ type: CreateWorkloadInput, required: true }) },
-    resolve: async (_root, { input }, { em, db }) => {
+    resolve: async (_root, { input }, { db }) => {
       const deploymentId = parseId(input.deploymentId, 'deploymentId');
-      const deployment = await em.findOne(DeploymentSchema, { id: deploymentId });
+      const deployment = await deploymentWithRoot(db.pool, deploymentId);
       if (!deployment) throw notFound('Deployment', deploymentId);
-      const project = await em.findOneOrFail(ProjectSchema, { id: deployment.projectId });
       const servicePath = await parseServicePath(
-        project.rootPath,
+        deployment.rootPath,
         input.servicePath ?? deployment.servicePath,
       );
       return createWorkloadRow(db.pool, deploymentId, servicePath);
