@@ -1,6 +1,4 @@
 import { createServer } from 'node:net';
-import { reservePort } from '../src/sql/ports.ts';
-import type { Queryable } from '../src/sql/queryable.ts';
 import { throwIfCancelled } from './command.ts';
 import { StageError } from './executors/types.ts';
 
@@ -15,25 +13,37 @@ function isFreeOnHost(port: number): Promise<boolean> {
 }
 
 /**
+ * Records a candidate port on the workload: true when it is now the
+ * workload's, false when another live workload holds it (the next one is
+ * tried). Whatever it throws ends the search.
+ */
+export type ReservePort = (port: number) => Promise<boolean>;
+
+/**
  * A port of `range` that is free on this host and unique among the live
  * workloads of every runner: each candidate is bound once to check the host,
- * then recorded on the workload, where the database's partial unique index
- * decides between runners racing for it. Starts at a random point of the
- * range so concurrent runners rarely try the same ports.
+ * then handed to `reserve`, which records it on the workload, where the
+ * database's partial unique index decides between runners racing for it.
+ * Starts at a random point of the range so concurrent runners rarely try
+ * the same ports. Undefined when no port of the range could be had.
  */
 export async function allocatePort(
-  db: Queryable,
-  workloadId: string,
   range: { from: number; to: number },
   signal: AbortSignal,
-): Promise<number> {
+  reserve: ReservePort,
+): Promise<number | undefined> {
   const size = range.to - range.from + 1;
   const start = Math.floor(Math.random() * size);
   for (let i = 0; i < size; i++) {
     throwIfCancelled(signal);
     const port = range.from + ((start + i) % size);
     if (!(await isFreeOnHost(port))) continue;
-    if (await reservePort(db, workloadId, port)) return port;
+    if (await reserve(port)) return port;
   }
-  throw new StageError(`No free port in WORKLOAD_PORT_RANGE ${range.from}-${range.to}`);
+  return undefined;
+}
+
+/** The deploy stage's failure when `allocatePort` found nothing. */
+export function noFreePort(range: { from: number; to: number }): StageError {
+  return new StageError(`No free port in WORKLOAD_PORT_RANGE ${range.from}-${range.to}`);
 }

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { Config } from '../src/config.ts';
 import type { ClaimedWorkload } from '../src/sql/claim.ts';
+import { PORT_TAKEN, transitionWithPort } from '../src/sql/ports.ts';
 import { transitionWorkload } from '../src/sql/transition.ts';
 import type { WorkloadPatch } from '../src/sql/workload-row.ts';
 import { PROGRESS_STAGES, type WorkloadStage } from '../src/stages.ts';
@@ -9,6 +10,7 @@ import type { ExecutorRegistry } from './executors/index.ts';
 import { type RunningService, type StageContext, StageError } from './executors/types.ts';
 import { createLogWriter } from './logs/log-writer.ts';
 import type { LogSink } from './logs/types.ts';
+import { allocatePort, noFreePort } from './port-allocator.ts';
 import { describeExit } from './process-group.ts';
 import { deployService } from './stages/deploy.ts';
 import { validateService } from './stages/validate.ts';
@@ -96,13 +98,14 @@ export class WorkloadJob {
 
       const ctx = this.context(validated.serviceDir);
       await executor.build(ctx);
-      await this.move('deploy');
+      const port = await this.moveToDeploy();
 
       const deployed = await deployService(
         ctx,
         this.deps.pool,
         executor,
         this.deps.serviceHost,
+        port,
         (service) => {
           this.service = service;
         },
@@ -181,8 +184,34 @@ export class WorkloadJob {
   private async move(to: WorkloadStage, patch: WorkloadPatch = {}): Promise<void> {
     this.throwIfStopping();
     const row = await transitionWorkload(this.deps.pool, this.id, this.stage, to, patch);
-    if (!row) throw new LostRaceError(`Workload ${this.id} left ${this.stage} elsewhere`);
+    if (!row) throw this.lostRace();
     this.stage = to;
+  }
+
+  /**
+   * build → deploy, recording the workload's port in the same statement: a
+   * candidate free on this host (port-allocator.ts) goes into the stage
+   * change, and one the live-port index refuses leaves the workload in build
+   * to try the next. When the range has none, the workload still enters
+   * deploy, the stage whose failure that is.
+   */
+  private async moveToDeploy(): Promise<number> {
+    this.throwIfStopping();
+    const { pool, config } = this.deps;
+    const port = await allocatePort(config.portRange, this.abort.signal, async (candidate) => {
+      const moved = await transitionWithPort(pool, this.id, this.stage, 'deploy', candidate);
+      if (moved === PORT_TAKEN) return false;
+      if (!moved) throw this.lostRace();
+      this.stage = 'deploy';
+      return true;
+    });
+    if (port !== undefined) return port;
+    await this.move('deploy');
+    throw noFreePort(config.portRange);
+  }
+
+  private lostRace(): LostRaceError {
+    return new LostRaceError(`Workload ${this.id} left ${this.stage} elsewhere`);
   }
 
   /** Ends the workload `failed` from a progress stage, with the reason in the log and in `error`. */

@@ -1,7 +1,6 @@
 import type { Queryable } from '../../src/sql/queryable.ts';
 import { updateWorkload } from '../../src/sql/transition.ts';
 import type { RunningService, ServiceExecutor, StageContext } from '../executors/types.ts';
-import { allocatePort } from '../port-allocator.ts';
 import { waitUntilReady } from '../readiness.ts';
 
 export interface Deployed {
@@ -10,20 +9,21 @@ export interface Deployed {
 }
 
 /**
- * deploy (DESIGN.md §3): a port unique among live workloads, the service
- * started by its executor (pid / containerId recorded), then readiness.
- * `onStarted` hands the running service to the caller as soon as it exists,
- * so a failure or cancel from here on stops it.
+ * deploy (DESIGN.md §3): the service started by its executor on `port`
+ * (pid / containerId recorded), then readiness. The port, unique among live
+ * workloads, was recorded by the move into deploy (WorkloadJob, with
+ * port-allocator.ts). `onStarted` hands the running service to the caller as
+ * soon as it exists, so a failure or cancel from here on stops it.
  */
 export async function deployService(
   ctx: StageContext,
   db: Queryable,
   executor: ServiceExecutor,
   host: string,
+  port: number,
   onStarted: (service: RunningService) => void,
 ): Promise<Deployed> {
   const info = (message: string) => ctx.log.write('deploy', 'info', message);
-  const port = await allocatePort(db, ctx.workloadId, ctx.config.portRange, ctx.signal);
   info(`Allocated port: ${port}`);
   const service = await executor.start(ctx, port, host);
   onStarted(service);

@@ -1,28 +1,43 @@
+import type { WorkloadStage } from '../stages.ts';
 import { type Queryable, SQLSTATE, sqlState } from './queryable.ts';
-import { notifyWorkloadUpdated } from './workload-row.ts';
+import { transitionWorkload } from './transition.ts';
+import type { WorkloadRow } from './workload-row.ts';
+
+/** The partial unique index on the port of every live (non-terminal) workload. */
+export const LIVE_PORT_INDEX = 'workload_live_port_unique';
+
+/** What `transitionWithPort` answers when another live workload holds the port. */
+export const PORT_TAKEN = 'port-taken';
 
 /**
- * Records `port` on a live workload. The partial unique index
- * `workload_live_port_unique` (port of every non-terminal workload) is the
- * arbiter across runners and hosts: of two runners picking the same port,
- * the second gets SQLSTATE 23505 and we answer `false` so it tries another.
- * A terminal stage takes the row out of the index, which releases the port.
+ * Moves a workload `from` → `to` and records `port` on it, in one
+ * conditional UPDATE (`transitionWorkload`): one round trip for the stage
+ * change and the reservation. The index LIVE_PORT_INDEX is the arbiter
+ * across runners and hosts: of two workloads given the same port, the second
+ * statement fails with SQLSTATE 23505 on that index and changes nothing, and
+ * we answer PORT_TAKEN so the caller tries another port. Null, as for any
+ * transition, when the workload was no longer in `from` (another actor moved
+ * it). A terminal stage takes the row out of the index, which releases the port.
  */
-export async function reservePort(db: Queryable, workloadId: string, port: number): Promise<boolean> {
+export async function transitionWithPort(
+  db: Queryable,
+  id: string,
+  from: WorkloadStage,
+  to: WorkloadStage,
+  port: number,
+): Promise<WorkloadRow | null | typeof PORT_TAKEN> {
   try {
-    const result = await db.query(
-      `with changed as (
-         update "workload" set "port" = $2, "updated_at" = now()
-          where "id" = $1 and "stage" not in ('stopped', 'failed')
-          returning *
-       )
-       select ${notifyWorkloadUpdated('changed')} from changed`,
-      [workloadId, port],
-    );
-    if (result.rowCount === 0) throw new Error(`Workload ${workloadId} is no longer live`);
-    return true;
+    return await transitionWorkload(db, id, from, to, { port });
   } catch (error) {
-    if (sqlState(error) === SQLSTATE.uniqueViolation) return false;
+    if (sqlState(error) === SQLSTATE.uniqueViolation && constraintOf(error) === LIVE_PORT_INDEX) {
+      return PORT_TAKEN;
+    }
     throw error;
   }
+}
+
+/** The constraint (or unique index) a failed statement names, as pg reports it. */
+function constraintOf(error: unknown): string | undefined {
+  const constraint = (error as { constraint?: unknown } | null)?.constraint;
+  return typeof constraint === 'string' ? constraint : undefined;
 }
