@@ -6,6 +6,7 @@ import {
   execute,
   print,
 } from 'graphql';
+import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 import type { Plugin } from 'graphql-yoga';
 import { BatchedResults, EventBatch } from './event-batch.ts';
 
@@ -27,17 +28,53 @@ const resultsByEvent = new WeakMap<object, Map<string, Result>>();
 const documentTexts = new WeakMap<DocumentNode, string>();
 
 /** The operation as text (printed once per document object: equal queries parsed apart share results too). */
-function operationKey(args: ExecutionArgs): string {
+function operationText(args: ExecutionArgs): string {
   let text = documentTexts.get(args.document);
   if (text === undefined) {
     text = print(args.document);
     documentTexts.set(args.document, text);
   }
-  return `${args.operationName ?? ''}\n${JSON.stringify(args.variableValues ?? null)}\n${text}`;
+  return `${args.operationName ?? ''}\n${text}`;
 }
 
-function executeEvent(args: ExecutionArgs, key: string, event: unknown): Result {
-  if (typeof event !== 'object' || event === null) return execute({ ...args, rootValue: event });
+/**
+ * Each event of a subscription runs the same selection set on a new root
+ * value, so it is compiled once per operation (graphql-jit) instead of
+ * interpreted per event: graphql-js would coerce the variables and the root
+ * field's arguments again and walk the selection for every log entry, which
+ * was most of the API's CPU while a service floods its log. Operations are
+ * compiled per schema and operation text (subscribers whose queries are
+ * equal share one), at most COMPILED_LIMIT of them, oldest dropped first.
+ * An operation graphql-jit cannot compile runs on graphql-js as before.
+ */
+const COMPILED_LIMIT = 500;
+const compiledBySchema = new WeakMap<ExecutionArgs['schema'], Map<string, CompiledQuery | null>>();
+
+function compiledOperation(args: ExecutionArgs, text: string): CompiledQuery | null {
+  let compiled = compiledBySchema.get(args.schema);
+  if (!compiled) {
+    compiled = new Map();
+    compiledBySchema.set(args.schema, compiled);
+  }
+  let query = compiled.get(text);
+  if (query === undefined) {
+    const result = compileQuery(args.schema, args.document, args.operationName ?? undefined);
+    query = isCompiledQuery(result) ? result : null;
+    if (compiled.size >= COMPILED_LIMIT) compiled.delete(compiled.keys().next().value as string);
+    compiled.set(text, query);
+  }
+  return query;
+}
+
+/** Runs the operation's selection set on one event (its root value). */
+function eventExecutor(args: ExecutionArgs, text: string): (event: unknown) => Result {
+  const compiled = compiledOperation(args, text);
+  if (!compiled) return (event) => execute({ ...args, rootValue: event });
+  return (event) => compiled.query(event, args.contextValue, args.variableValues) as Result;
+}
+
+function executeEvent(run: (event: unknown) => Result, key: string, event: unknown): Result {
+  if (typeof event !== 'object' || event === null) return run(event);
   let results = resultsByEvent.get(event);
   if (!results) {
     results = new Map();
@@ -45,7 +82,7 @@ function executeEvent(args: ExecutionArgs, key: string, event: unknown): Result 
   }
   let result = results.get(key);
   if (!result) {
-    result = execute({ ...args, rootValue: event });
+    result = run(event);
     results.set(key, result);
   }
   return result;
@@ -63,9 +100,11 @@ export async function subscribeSharingEvents(
 ): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
   const stream = await createSourceEventStream(args);
   if (!(Symbol.asyncIterator in stream)) return stream as ExecutionResult;
-  const key = operationKey(args);
+  const text = operationText(args);
+  const key = `${JSON.stringify(args.variableValues ?? null)}\n${text}`;
+  const run = eventExecutor(args, text);
   const batches = Boolean((args.contextValue as { [SENDS_BATCHES]?: boolean } | undefined)?.[SENDS_BATCHES]);
-  return resultStream(stream[Symbol.asyncIterator](), (event) => executeEvent(args, key, event), batches);
+  return resultStream(stream[Symbol.asyncIterator](), (event) => executeEvent(run, key, event), batches);
 }
 
 /**
