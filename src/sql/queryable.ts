@@ -10,6 +10,7 @@ export const SQLSTATE = {
   checkViolation: '23514',
   invalidTextRepresentation: '22P02',
   adminShutdown: '57P01',
+  insufficientPrivilege: '42501',
 } as const;
 
 export function sqlState(error: unknown): string | undefined {

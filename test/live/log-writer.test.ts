@@ -223,6 +223,70 @@ describe('log batches by COPY', () => {
     }
   });
 
+  const rowsOf = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({
+      ts: Date.now(),
+      stage: 'running' as const,
+      level: 'info' as const,
+      message: `line ${i + 1}`,
+    }));
+
+  it('skips the per-row foreign key check only inside its own transaction: the constraint still holds for everyone else', async () => {
+    const id = await runningWorkload(db.pool);
+    expect(await copyLogBatch(db.pool, id, rowsOf(300), 0)).toBe(300);
+    expect((await allLogs(id)).map((r) => r.seq)).toEqual(rowsOf(300).map((_, i) => i + 1));
+    // Every pooled connection is back to the default role, and an orphan row is refused.
+    const clients = await Promise.all(
+      Array.from({ length: db.pool.options.max ?? 1 }, () => db.pool.connect()),
+    );
+    try {
+      for (const client of clients) {
+        expect((await client.query('show session_replication_role')).rows[0].session_replication_role).toBe(
+          'origin',
+        );
+      }
+    } finally {
+      for (const client of clients) client.release();
+    }
+    await expect(
+      db.pool.query(
+        `insert into workload_log (workload_id, seq, ts, stage, level, message)
+         values ('00000000-0000-4000-8000-000000000000', 1, now(), 'running', 'info', 'orphan')`,
+      ),
+    ).rejects.toMatchObject({ code: '23503' });
+    // Deleting the workload still takes its log with it.
+    await db.pool.query('delete from workload where id = $1', [id]);
+    const left = await db.pool.query('select count(*)::int as n from workload_log where workload_id = $1', [
+      id,
+    ]);
+    expect(left.rows[0].n).toBe(0);
+  });
+
+  it('writes the same rows, with the per-row checks, for a role that may not skip them', async () => {
+    const role = `${db.name}_writer`;
+    await db.pool.query(`create role "${role}" login`);
+    await db.pool.query(`grant select, insert, update on workload, workload_log to "${role}"`);
+    const url = new URL(db.url);
+    url.username = role;
+    const limited = new pg.Pool({ connectionString: url.toString(), max: 2 });
+    try {
+      await expect(limited.query('set session_replication_role = replica')).rejects.toMatchObject({
+        code: '42501',
+      });
+      const id = await runningWorkload(db.pool);
+      expect(await copyLogBatch(limited, id, rowsOf(250), 0)).toBe(250);
+      expect((await allLogs(id)).map((r) => r.message)).toEqual(rowsOf(250).map((r) => r.message));
+      const missing = '00000000-0000-4000-8000-000000000000';
+      await expect(copyLogBatch(limited, missing, rowsOf(150), null)).rejects.toBeInstanceOf(
+        WorkloadGoneError,
+      );
+    } finally {
+      await limited.end();
+      await db.pool.query(`drop owned by "${role}"`);
+      await db.pool.query(`drop role "${role}"`);
+    }
+  });
+
   it('answers WorkloadGoneError for a workload that does not exist, and leaves no connection behind', async () => {
     const missing = '00000000-0000-4000-8000-000000000000';
     const row = { ts: Date.now(), stage: 'running' as const, level: 'info' as const, message: 'x' };
