@@ -59,27 +59,51 @@ export interface PackedContext {
  * image can then be labelled with the hash and found again by it. Beyond
  * `limit` bytes nothing more is held: the rest streams straight to the
  * build, which then has no hash (and is never reused).
+ *
+ * Aborting `signal` destroys the tar stream: the packing rejects, and the
+ * file being read is closed, also after a large context's stream was
+ * handed on (and is never read).
  */
-export async function packContext(serviceDir: string, limit = HASHED_CONTEXT_LIMIT): Promise<PackedContext> {
+export async function packContext(
+  serviceDir: string,
+  options: { limit?: number; signal?: AbortSignal } = {},
+): Promise<PackedContext> {
+  const { limit = HASHED_CONTEXT_LIMIT, signal } = options;
+  signal?.throwIfAborted();
   const hash = createHash('sha256');
   const chunks: Buffer[] = [];
   let size = 0;
   const tarStream = buildContext(serviceDir);
+  const abort = () => tarStream.destroy(signal?.reason);
+  signal?.addEventListener('abort', abort, { once: true });
+  const forget = () => signal?.removeEventListener('abort', abort);
   const iterator = tarStream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  for (;;) {
-    const next = await iterator.next();
-    if (next.done) return { sha256: hash.digest('hex'), body: Buffer.concat(chunks, size) };
-    chunks.push(next.value);
-    size += next.value.length;
-    if (size > limit) break;
-    hash.update(next.value);
-  }
-  async function* everything(): AsyncGenerator<Buffer> {
-    yield* chunks;
+  try {
     for (;;) {
       const next = await iterator.next();
-      if (next.done) return;
-      yield next.value;
+      if (next.done) {
+        forget();
+        return { sha256: hash.digest('hex'), body: Buffer.concat(chunks, size) };
+      }
+      chunks.push(next.value);
+      size += next.value.length;
+      if (size > limit) break;
+      hash.update(next.value);
+    }
+  } catch (error) {
+    forget();
+    throw error;
+  }
+  async function* everything(): AsyncGenerator<Buffer> {
+    try {
+      yield* chunks;
+      for (;;) {
+        const next = await iterator.next();
+        if (next.done) return;
+        yield next.value;
+      }
+    } finally {
+      forget();
     }
   }
   return { body: Readable.from(everything(), { objectMode: false }) };
