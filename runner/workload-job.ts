@@ -5,6 +5,7 @@ import { PORT_TAKEN, transitionWithPort } from '../src/sql/ports.ts';
 import { transitionWorkload } from '../src/sql/transition.ts';
 import type { WorkloadPatch } from '../src/sql/workload-row.ts';
 import { PROGRESS_STAGES, type WorkloadStage } from '../src/stages.ts';
+import { BuildPreparation } from './build-preparation.ts';
 import { CancelledError } from './command.ts';
 import type { ExecutorRegistry } from './executors/index.ts';
 import { type RunningService, type StageContext, StageError } from './executors/types.ts';
@@ -13,7 +14,7 @@ import type { LogSink } from './logs/types.ts';
 import { allocatePort, noFreePort } from './port-allocator.ts';
 import { describeExit } from './process-group.ts';
 import { deployService } from './stages/deploy.ts';
-import { validateService } from './stages/validate.ts';
+import { checkService, resolveServiceDir } from './stages/validate.ts';
 
 export interface JobDeps {
   /** The runner's pool (it survives a runner restart: the runner swaps what is behind it). */
@@ -79,25 +80,33 @@ export class WorkloadJob {
     if (PROGRESS_STAGES.includes(this.stage)) this.abort.abort();
   }
 
-  /** validate → build → deploy → running. True when the service is running, false when the workload ended. */
+  /**
+   * validate → build → deploy → running. True when the service is running,
+   * false when the workload ended. Once validate has found the service
+   * directory, the build's preparation starts (build-preparation.ts) and
+   * runs alongside the rest of validate and the move to build.
+   */
   async advance(): Promise<boolean> {
+    let preparation: BuildPreparation | undefined;
     try {
       this.throwIfStopping();
       const { workload } = this.claim;
       this.sink.write('validate', 'info', `Claimed by runner ${this.deps.runnerId}`);
-      const validated = await validateService({
+      const input = {
         rootPath: this.claim.rootPath,
         servicePath: workload.servicePath,
         executor: this.claim.executor,
         config: this.deps.config,
         log: this.sink,
-      });
-      const executor = this.deps.executors[validated.executor];
-      if (!executor) throw new StageError(`Executor ${validated.executor} is not available on this runner`);
-      await this.move('build', { executor: validated.executor });
+      };
+      const ctx = this.context(await resolveServiceDir(input));
+      preparation = new BuildPreparation(this.deps.executors, this.claim.executor, ctx);
+      const chosen = await checkService(input, ctx.serviceDir);
+      const executor = this.deps.executors[chosen];
+      if (!executor) throw new StageError(`Executor ${chosen} is not available on this runner`);
+      await this.move('build', { executor: chosen });
 
-      const ctx = this.context(validated.serviceDir);
-      await executor.build(ctx);
+      await executor.build(ctx, preparation.take(executor));
       const port = await this.moveToDeploy();
 
       const deployed = await deployService(
@@ -117,6 +126,7 @@ export class WorkloadJob {
       });
       return true;
     } catch (error) {
+      preparation?.discard();
       await this.fail(error);
       return false;
     }

@@ -4,7 +4,7 @@ import type Docker from 'dockerode';
 import { engineStatus, NOT_FOUND } from './docker-engine.ts';
 
 /**
- * The images a Dockerfile builds `FROM`, with the id each has on the engine
+ * The images a Dockerfile (its text) builds `FROM`, with the id each has on the engine
  * now, as `FROM <reference> <id>` lines. A build of an unchanged context is
  * only the same build if its base images are the same too (a re-imported or
  * re-pulled base makes `docker build` start over), so these ids are part of
@@ -15,8 +15,8 @@ import { engineStatus, NOT_FOUND } from './docker-engine.ts';
  * build would pull it). Later stages `FROM` an earlier stage's name, and
  * `scratch`, need nothing.
  */
-export async function baseImageIds(docker: Docker, dockerfilePath: string): Promise<string[] | undefined> {
-  const references = fromReferences(await readFile(dockerfilePath, 'utf8'));
+export async function baseImageIds(docker: Docker, dockerfile: string): Promise<string[] | undefined> {
+  const references = fromReferences(dockerfile);
   if (!references) return undefined;
   const ids: string[] = [];
   for (const reference of references) {
@@ -52,6 +52,7 @@ export function fromReferences(dockerfile: string): string[] | undefined {
   return references;
 }
 
-export function dockerfilePath(serviceDir: string): string {
-  return join(serviceDir, 'Dockerfile');
+/** The service's Dockerfile, as text. */
+export function readDockerfile(serviceDir: string): Promise<string> {
+  return readFile(join(serviceDir, 'Dockerfile'), 'utf8');
 }

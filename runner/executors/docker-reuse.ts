@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import { baseImageIds, dockerfilePath } from './docker-base-images.ts';
+import { baseImageIds, readDockerfile } from './docker-base-images.ts';
 import { imageRepository, imageTag } from './docker-build.ts';
 import { packContext } from './docker-context.ts';
 import { engineMessage, engineStatus, NOT_FOUND } from './docker-engine.ts';
@@ -26,14 +26,19 @@ export interface BuildInput {
   key?: string;
 }
 
-/** Packs the context and computes its key. */
+/**
+ * Packs the context and computes its key. The Dockerfile is read first: a
+ * directory without one (an `auto` deployment that will run locally) is
+ * not packed. Aborting `ctx.signal` stops the packing.
+ */
 export async function prepareBuild(docker: Docker, ctx: StageContext): Promise<BuildInput> {
   let packed: Awaited<ReturnType<typeof packContext>>;
   let bases: string[] | undefined;
   try {
+    const dockerfile = await readDockerfile(ctx.serviceDir);
     [packed, bases] = await Promise.all([
-      packContext(ctx.serviceDir),
-      baseImageIds(docker, dockerfilePath(ctx.serviceDir)),
+      packContext(ctx.serviceDir, { signal: ctx.signal }),
+      baseImageIds(docker, dockerfile),
     ]);
   } catch (error) {
     if (ctx.signal.aborted) throw new StageError('docker build cancelled', { cause: error });

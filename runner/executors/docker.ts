@@ -4,14 +4,28 @@ import { buildImage, imageTag } from './docker-build.ts';
 import { startContainer } from './docker-container.ts';
 import { dockerClient } from './docker-engine.ts';
 import { pruneDeploymentImages } from './docker-images.ts';
-import { deploymentImages, LABEL_CONTEXT, prepareBuild, reuseImage } from './docker-reuse.ts';
+import {
+  type BuildInput,
+  deploymentImages,
+  LABEL_CONTEXT,
+  prepareBuild,
+  reuseImage,
+} from './docker-reuse.ts';
 import type { RunningService, ServiceExecutor, StageContext } from './types.ts';
+
+/** What build starts from: the packed context with its key, and the deployment's images. */
+export interface DockerPreparation {
+  input: BuildInput;
+  images: Docker.ImageInfo[];
+}
 
 /**
  * The `docker` executor: builds the service's Dockerfile into an image
  * tagged agentforge/<deploymentId>:<workloadId> and runs it as a container
  * labelled with the workload, deployment and runner.
  *
+ *   prepare → packs and hashes the context, lists the deployment's images
+ *             (docker-reuse.ts); nothing changes on the engine
  *   build   → the image of an unchanged context (same key) is tagged again
  *             and reused (docker-reuse.ts); otherwise docker build
  *             (docker-build.ts), output streamed as log entries
@@ -19,7 +33,7 @@ import type { RunningService, ServiceExecutor, StageContext } from './types.ts';
  *   stop    → docker stop with the timeout, then remove (RunningService.stop)
  *   cleanup → removes this deployment's older images (docker-images.ts)
  */
-export function createDockerExecutor(): ServiceExecutor {
+export function createDockerExecutor(): ServiceExecutor<DockerPreparation> {
   // One client per engine address: the modem is cheap, but there is no
   // reason to make one per call.
   const clients = new Map<string, Docker>();
@@ -36,12 +50,19 @@ export function createDockerExecutor(): ServiceExecutor {
   // The image id each workload's build produced, until its start takes it.
   const built = new Map<string, string>();
 
+  // Packing + hashing the context and listing the candidate images are independent.
+  const prepare = async (ctx: StageContext): Promise<DockerPreparation> => {
+    const docker = client(ctx.config);
+    const [input, images] = await Promise.all([prepareBuild(docker, ctx), deploymentImages(docker, ctx)]);
+    return { input, images };
+  };
+
   return {
     name: 'docker',
-    async build(ctx: StageContext): Promise<void> {
+    prepare,
+    async build(ctx: StageContext, prepared?: Promise<DockerPreparation>): Promise<void> {
       const docker = client(ctx.config);
-      // Packing + hashing the context and listing the candidate images are independent.
-      const [input, images] = await Promise.all([prepareBuild(docker, ctx), deploymentImages(docker, ctx)]);
+      const { input, images } = await (prepared ?? prepare(ctx));
       const reused = input.key ? await reuseImage(docker, ctx, input.key, images) : undefined;
       const labels: Record<string, string> = input.key ? { [LABEL_CONTEXT]: input.key } : {};
       built.set(ctx.workloadId, reused ?? (await buildImage(docker, ctx, input.body, labels)));

@@ -48,10 +48,24 @@ export interface RunningService {
   stop(timeoutMs: number): Promise<ServiceExit>;
 }
 
-export interface ServiceExecutor {
+export interface ServiceExecutor<Prepared = unknown> {
   readonly name: 'local' | 'docker';
-  /** Installs dependencies / builds the image; every output line is a log entry. Rejects on failure. */
-  build(ctx: StageContext): Promise<void>;
+  /**
+   * Optional: the part of build that only reads (the service directory, the
+   * engine's state), started as soon as validate has found the service
+   * directory and before it has chosen this executor, so that it overlaps
+   * the rest of validate (see build-preparation.ts). It writes no log entry
+   * and changes nothing anywhere; when validate fails or chooses another
+   * executor, it is aborted (`ctx.signal`) and its result dropped. It
+   * rejects with the StageError build would have failed with.
+   */
+  prepare?(ctx: StageContext): Promise<Prepared>;
+  /**
+   * Installs dependencies / builds the image; every output line is a log
+   * entry. Rejects on failure. `prepared` is what `prepare` started for this
+   * workload, if it did; without it build prepares itself.
+   */
+  build(ctx: StageContext, prepared?: Promise<Prepared>): Promise<void>;
   /** Starts the service listening on `port` with PORT, HOST and the deployment's env. */
   start(ctx: StageContext, port: number, host: string): Promise<RunningService>;
   /** Releases what build left behind (images of old workloads…). Optional. */

@@ -8,6 +8,12 @@ import { StageError } from '../executors/types.ts';
 import type { LogSink } from '../logs/types.ts';
 import { fileExists, readManifest, startCommand } from '../manifest.ts';
 
+/**
+ * What validate (DESIGN.md §3) checks. It runs in two steps, so that work
+ * for build can start once the directory is known (see WorkloadJob):
+ * `resolveServiceDir`, then `checkService`. Both throw StageError naming
+ * the problem.
+ */
 export interface ValidateInput {
   rootPath: string;
   servicePath: string;
@@ -16,21 +22,10 @@ export interface ValidateInput {
   log: LogSink;
 }
 
-export interface ValidatedService {
-  serviceDir: string;
-  executor: 'local' | 'docker';
-}
-
-/**
- * validate (DESIGN.md §3): the directory exists inside the project root
- * (symlinks resolved), package.json parses, there is a start command [or a
- * Dockerfile], and the executor is decided. Throws StageError naming the problem.
- */
-export async function validateService(input: ValidateInput): Promise<ValidatedService> {
-  const { servicePath, log } = input;
-  const info = (message: string) => log.write('validate', 'info', message);
-  info(`Checking service at ${servicePath}`);
-
+/** The service directory exists inside the project root (symlinks resolved); its real path. */
+export async function resolveServiceDir(input: ValidateInput): Promise<string> {
+  const { servicePath } = input;
+  input.log.write('validate', 'info', `Checking service at ${servicePath}`);
   const resolved = await resolveInside(input.rootPath, servicePath);
   if (resolved === 'missing') {
     throw new StageError(
@@ -43,23 +38,33 @@ export async function validateService(input: ValidateInput): Promise<ValidatedSe
     );
   }
   if (!(await stat(resolved)).isDirectory()) throw new StageError(`${servicePath} is not a directory`);
-  info(`✓ Service directory found`);
+  input.log.write('validate', 'info', `✓ Service directory found`);
+  return resolved;
+}
 
-  const manifest = await readManifest(resolved, servicePath);
+/**
+ * The rest of validate, on the directory `resolveServiceDir` found:
+ * package.json parses, there is a start command [or a Dockerfile], and the
+ * executor is decided.
+ */
+export async function checkService(input: ValidateInput, serviceDir: string): Promise<'local' | 'docker'> {
+  const { servicePath, log } = input;
+  const info = (message: string) => log.write('validate', 'info', message);
+  const manifest = await readManifest(serviceDir, servicePath);
   if (manifest) info('✓ package.json found');
 
-  const executor = await decideExecutor(input, resolved);
-  if (executor === 'docker') return { serviceDir: resolved, executor };
+  const executor = await decideExecutor(input, serviceDir);
+  if (executor === 'docker') return executor;
 
   if (!manifest) throw new StageError(`No package.json in ${servicePath}: a Node service needs one`);
-  const start = await startCommand(manifest, resolved);
+  const start = await startCommand(manifest, serviceDir);
   if (!start) {
     throw new StageError(
       `No start command in ${servicePath}: package.json has neither scripts.start nor main, and there is no server.js`,
     );
   }
   info(`✓ Start command: ${start.display}`);
-  return { serviceDir: resolved, executor };
+  return executor;
 }
 
 async function decideExecutor(input: ValidateInput, serviceDir: string): Promise<'local' | 'docker'> {

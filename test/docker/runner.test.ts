@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { cp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
@@ -138,6 +139,25 @@ describeDocker('docker workloads through the API and a runner', () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
     expect(await leftovers()).toBe(0);
     await removeFixtureLayers(docker, label);
+  });
+
+  it('fails build, not validate, when the context prepared during validate cannot be packed', async () => {
+    const dir = join(stack.rootPath, 'docker-with-fifo');
+    await cp(join(stack.rootPath, 'docker-hello'), dir, { recursive: true });
+    execFileSync('mkfifo', [join(dir, 'pipe')]);
+    const id = await stack.deploy('docker-with-fifo', 'docker');
+    const failed = await stack.waitFor(id, ['failed', 'running']);
+    expect(failed).toMatchObject({ stage: 'failed', failedStage: 'build', containerId: null });
+    expect(failed.error).toMatch(
+      /^docker build failed: could not prepare the build context: unsupported type for \/?pipe$/,
+    );
+    const logs = await stack.logs(id);
+    expect(logs.at(-1)).toEqual({ stage: 'build', level: 'error', message: failed.error });
+    expect(logs).toContainEqual({
+      stage: 'validate',
+      level: 'info',
+      message: 'Executor: docker (set on the deployment; the engine answers)',
+    });
   });
 
   it('fails validate for executor docker without a Dockerfile', async () => {

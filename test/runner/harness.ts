@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import type { ExecutorRegistry } from '../../runner/executors/index.ts';
 import { Runner } from '../../runner/runner.ts';
 import { baseServiceEnv } from '../../runner/service-env.ts';
 import {
@@ -37,7 +38,7 @@ export interface Harness {
   root: string;
   env: RunnerEnv;
   runners: Runner[];
-  startRunner(overrides?: Record<string, string>): Promise<Runner>;
+  startRunner(overrides?: Record<string, string>, executors?: ExecutorRegistry): Promise<Runner>;
   deploy(
     servicePath: string,
     options?: { healthCheckPath?: string; env?: { name: string; value: string }[]; executor?: Executor },
@@ -59,7 +60,7 @@ export async function startHarness(fixtures: string[], env: RunnerEnv): Promise<
     root,
     env,
     runners,
-    async startRunner(overrides = {}) {
+    async startRunner(overrides = {}, executors?: ExecutorRegistry) {
       const config = loadConfig({ HOST: '127.0.0.1', ...env, ...overrides });
       const runner = new Runner({
         config,
@@ -67,6 +68,7 @@ export async function startHarness(fixtures: string[], env: RunnerEnv): Promise<
         baseEnv: baseServiceEnv(process.env),
         pollMs: 200,
         heartbeatMs: 500,
+        ...(executors ? { executors } : {}),
       });
       runners.push(runner);
       await runner.start();
