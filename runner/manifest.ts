@@ -9,7 +9,7 @@ export interface Manifest {
   hasDependencies: boolean;
 }
 
-export async function fileExists(file: string): Promise<boolean> {
+async function fileExists(file: string): Promise<boolean> {
   return access(file).then(
     () => true,
     () => false,

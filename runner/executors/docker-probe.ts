@@ -73,3 +73,16 @@ export async function probeDocker(config: Config, serviceDir: string): Promise<D
   const [dockerfile, engine] = await Promise.all([hasDockerfile(serviceDir), engineState(config)]);
   return { dockerfile, engine };
 }
+
+/**
+ * The same for `auto`, where a service without a Dockerfile runs locally
+ * whatever the engine says: the Dockerfile is looked at first, and the
+ * engine asked only when there is one.
+ */
+export async function probeDockerfileFirst(
+  config: Config,
+  serviceDir: string,
+): Promise<{ dockerfile: false } | (DockerProbe & { dockerfile: true })> {
+  if (!(await hasDockerfile(serviceDir))) return { dockerfile: false };
+  return { dockerfile: true, engine: await engineState(config) };
+}

@@ -1,12 +1,11 @@
 import { stat } from 'node:fs/promises';
-import path from 'node:path';
 import type { Config } from '../../src/config.ts';
 import type { Executor } from '../../src/stages.ts';
 import { resolveInside } from '../../src/validation/paths.ts';
-import { probeDocker } from '../executors/docker-probe.ts';
+import { probeDocker, probeDockerfileFirst } from '../executors/docker-probe.ts';
 import { StageError } from '../executors/types.ts';
 import type { LogSink } from '../logs/types.ts';
-import { fileExists, readManifest, startCommand } from '../manifest.ts';
+import { readManifest, startCommand } from '../manifest.ts';
 
 /**
  * What validate (DESIGN.md §3) checks. It runs in two steps, so that work
@@ -73,24 +72,24 @@ async function decideExecutor(input: ValidateInput, serviceDir: string): Promise
     info('Executor: local (set on the deployment)');
     return 'local';
   }
-  if (input.executor === 'auto' && !(await fileExists(path.join(serviceDir, 'Dockerfile')))) {
-    info('Executor: local (auto: no Dockerfile)');
-    return 'local';
-  }
-  const probe = await probeDocker(input.config, serviceDir);
   if (input.executor === 'docker') {
+    const probe = await probeDocker(input.config, serviceDir);
     if (!probe.dockerfile) throw new StageError(`Executor docker needs a Dockerfile in ${input.servicePath}`);
     if (!probe.engine.ok) throw new StageError(`Executor docker cannot run: ${probe.engine.reason}`);
     info('✓ Dockerfile found');
     info('Executor: docker (set on the deployment; the engine answers)');
     return 'docker';
   }
-  if (probe.dockerfile && probe.engine.ok) {
+  const probe = await probeDockerfileFirst(input.config, serviceDir);
+  if (!probe.dockerfile) {
+    info('Executor: local (auto: no Dockerfile)');
+    return 'local';
+  }
+  if (probe.engine.ok) {
     info('✓ Dockerfile found');
     info('Executor: docker (auto: Dockerfile found and the engine answers)');
     return 'docker';
   }
-  const why = probe.engine.ok ? 'no Dockerfile' : `Dockerfile found but ${probe.engine.reason}`;
-  input.log.write('validate', probe.dockerfile ? 'warn' : 'info', `Executor: local (auto: ${why})`);
+  input.log.write('validate', 'warn', `Executor: local (auto: Dockerfile found but ${probe.engine.reason})`);
   return 'local';
 }
