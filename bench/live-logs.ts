@@ -89,9 +89,14 @@ export function writtenAt(message: string): number {
   return Number(message.slice(message.indexOf('t=') + 2));
 }
 
-/** `npm start` (API only, AGENTFORGE_RUNNER=off) in a child process on port 0: its RSS is measurable. */
+/**
+ * `npm start` in a child process on port 0: its RSS is measurable, and its
+ * clients (the benchmark) do not share its event loop. The API only
+ * (AGENTFORGE_RUNNER=off) unless `runner` is set; `env` adds settings.
+ */
 export async function startApiProcess(
   databaseUrl: string,
+  options: { runner?: boolean; env?: Record<string, string> } = {},
 ): Promise<{ url: string; pid: number; rssMb(): Promise<number>; stop(): Promise<void> }> {
   const tsx = fileURLToPath(new URL('../node_modules/.bin/tsx', import.meta.url));
   const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
@@ -106,7 +111,8 @@ export async function startApiProcess(
       DATABASE_URL: databaseUrl,
       PORT: '0',
       HOST: '127.0.0.1',
-      AGENTFORGE_RUNNER: 'off',
+      AGENTFORGE_RUNNER: options.runner ? 'on' : 'off',
+      ...options.env,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
