@@ -97,7 +97,8 @@ export function buildApp({ config, db, live, log = () => {} }: AppOptions): App 
   });
 
   const server = createServer(yoga);
-  const wsServer = new WebSocketServer({ server, path: GRAPHQL_PATH });
+  // No per-message deflate: the graphql-ws adapter writes prebuilt frames of shared results.
+  const wsServer = new WebSocketServer({ server, path: GRAPHQL_PATH, perMessageDeflate: false });
 
   // graphql-ws goes through yoga's envelop, so WebSocket operations get the
   // same plugins (depth limit, masking), validation and context as HTTP.

@@ -88,14 +88,21 @@ export function serveGraphqlWs<P extends Record<string, unknown>, E extends Reco
   };
 }
 
-/** `send` for graphql-ws: queue the frame, batch the turn's frames, wait only when the socket is backed up. */
+/**
+ * `send` for graphql-ws: queue the frame, batch the turn's frames, wait only
+ * when the socket is backed up. A `next` message arrives as prebuilt frames
+ * (see nextPayloads), written to the TCP socket as they are: with
+ * per-message deflate off (src/server.ts) ws writes its own frames
+ * synchronously too, so frames never interleave, and its bufferedAmount
+ * counts these bytes as well.
+ */
 function sender(socket: WebSocket, tcp: Socket): (data: string) => Promise<void> | undefined {
   return (message) => {
     const data = nextPayloads.restore(message);
     if (socket.readyState !== socket.OPEN) return undefined;
     corkUntilNextTurn(tcp);
     if (typeof data === 'string') socket.send(data);
-    else for (const item of data) socket.send(item);
+    else for (const frame of data) tcp.write(frame);
     if (socket.bufferedAmount <= HIGH_WATER_BYTES) return undefined;
     return new Promise<void>((resolve) => {
       const done = () => {
@@ -125,21 +132,25 @@ function uncorkAll(): void {
 }
 
 /**
- * Serializes the payload of a `next` message once per result object, and
- * turns a BatchedResults step into one `next` message per result. The live
- * hub's results are shared by every subscriber of an operation (see
- * shared-execution.ts), yet graphql-ws stringifies the whole message for each
- * one. As its JSON replacer, this swaps a `next` payload for a placeholder
- * and keeps the payload's JSON (cached per result object); `restore` puts it
- * back in the message text, once per result of a batch. graphql-ws sends
+ * Builds the frames of `next` messages once per result object, and turns a
+ * BatchedResults step into one frame per result. The live hub's results are
+ * shared by every subscriber of an operation (see shared-execution.ts), yet
+ * graphql-ws stringifies the whole message for each one, and ws would
+ * encode it and frame it again per socket. As graphql-ws's JSON replacer,
+ * this swaps a `next` payload for a placeholder and keeps the result
+ * object(s); `restore` reads the message's id part around the placeholder
+ * and returns, per result, the complete WebSocket text frame of that
+ * message, cached per result and id part: a thousand subscribers with the
+ * same subscription id get the same bytes, encoded once. graphql-ws sends
  * each message right after stringifying it, in the same synchronous step
- * (graphql-ws 6), so the payload kept is always the one of the message being
+ * (graphql-ws 6), so the results kept are always those of the message being
  * sent.
  */
 const nextPayloads = (() => {
   const PLACEHOLDER = '\u0000payload';
   const QUOTED = JSON.stringify(PLACEHOLDER);
   const serialized = new WeakMap<object, string>();
+  const frames = new WeakMap<object, Map<string, Buffer>>();
   const json = (result: object) => {
     let text = serialized.get(result);
     if (text === undefined) {
@@ -148,24 +159,56 @@ const nextPayloads = (() => {
     }
     return text;
   };
-  let kept: string | string[] | undefined;
+  const frameOf = (result: object, head: string, tail: string) => {
+    let byEnvelope = frames.get(result);
+    if (!byEnvelope) {
+      byEnvelope = new Map();
+      frames.set(result, byEnvelope);
+    }
+    const key = `${head}\u0000${tail}`;
+    let frame = byEnvelope.get(key);
+    if (!frame) {
+      frame = textFrame(Buffer.from(head + json(result) + tail));
+      byEnvelope.set(key, frame);
+    }
+    return frame;
+  };
+  let kept: readonly object[] | undefined;
   return {
     replacer(this: { type?: unknown }, key: string, value: unknown): unknown {
       if (key !== 'payload' || this.type !== 'next' || typeof value !== 'object' || value === null)
         return value;
-      kept = value instanceof BatchedResults ? value.results.map(json) : json(value);
+      kept = value instanceof BatchedResults ? value.results : [value];
       return PLACEHOLDER;
     },
-    /** The message(s) to send for what graphql-ws stringified. */
-    restore(data: string): string | string[] {
+    /** The message to send for what graphql-ws stringified: its text, or the frames of its results. */
+    restore(data: string): string | Buffer[] {
       if (kept === undefined) return data;
-      const payload = kept;
+      const results = kept;
       kept = undefined;
       const at = data.lastIndexOf(QUOTED);
       if (at === -1) return data;
       const head = data.slice(0, at);
       const tail = data.slice(at + QUOTED.length);
-      return typeof payload === 'string' ? head + payload + tail : payload.map((p) => head + p + tail);
+      return results.map((result) => frameOf(result, head, tail));
     },
   };
 })();
+
+/** An unmasked, final WebSocket text frame (server to client, RFC 6455 §5.2) carrying `payload`. */
+export function textFrame(payload: Buffer): Buffer {
+  const length = payload.length;
+  const headerSize = length < 126 ? 2 : length < 65_536 ? 4 : 10;
+  const frame = Buffer.allocUnsafe(headerSize + length);
+  frame[0] = 0x81;
+  if (headerSize === 2) frame[1] = length;
+  else if (headerSize === 4) {
+    frame[1] = 126;
+    frame.writeUInt16BE(length, 2);
+  } else {
+    frame[1] = 127;
+    frame.writeBigUInt64BE(BigInt(length), 2);
+  }
+  payload.copy(frame, headerSize);
+  return frame;
+}
