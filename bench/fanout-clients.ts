@@ -1,11 +1,12 @@
-import WebSocket from 'ws';
+import { openRawWebSocket, type RawWebSocket } from './raw-websocket.ts';
 
 /**
  * Many workloadLogs subscribers in one process, each its own WebSocket
  * speaking graphql-transport-ws directly. The B4 fan-out puts 1,000 of them
  * next to the API on the same cores: graphql-ws's client (message
- * validation, sinks, promises per event) would cost as much as the server
- * being measured. These read just what the measurement needs from each
+ * validation, sinks, promises per event), or even the `ws` client alone,
+ * would cost as much as the server being measured, so they use a minimal
+ * WebSocket reader (raw-websocket.ts). They read just what the measurement needs from each
  * `next` frame (the seq and the write time its message carries); any other
  * frame is parsed in full, and an error ends the subscription.
  */
@@ -22,9 +23,10 @@ export interface Followers {
 }
 
 const SUBSCRIPTION = 'subscription ($id: ID!) { workloadLogs(workloadId: $id) { seq message } }';
-const NEXT = '"type":"next"';
-const SEQ = '"seq":';
-const MESSAGE = '"message":';
+/** How graphql-ws frames an entry of this subscription (id "1"): the fast path reads just seq and message. */
+const ENTRY_PREFIX = '{"id":"1","type":"next","payload":{"data":{"workloadLogs":{"seq":';
+const ENTRY_SUFFIX = '"}}}}';
+const MESSAGE = ',"message":';
 
 export async function followMany(
   apiUrl: string,
@@ -33,56 +35,60 @@ export async function followMany(
   events: FollowerEvents,
 ): Promise<Followers> {
   const url = apiUrl.replace(/^http/, 'ws');
-  const sockets: WebSocket[] = [];
+  const sockets: RawWebSocket[] = [];
   const ended: Promise<void>[] = [];
-  const subscribed: Promise<void>[] = [];
-  for (let index = 0; index < count; index++) {
-    const ws = new WebSocket(url, 'graphql-transport-ws', {
-      perMessageDeflate: false,
-      // The server is ours and sends JSON text: checking every frame's UTF-8 is the client's cost, not the server's.
-      skipUTF8Validation: true,
+  const follow = async (index: number) => {
+    let resolveEnd!: () => void;
+    let rejectEnd!: (error: Error) => void;
+    const end = new Promise<void>((resolve, reject) => {
+      resolveEnd = resolve;
+      rejectEnd = reject;
+    });
+    // Observed through `done`; an early failure must not go unhandled until then.
+    end.catch(() => {});
+    ended.push(end);
+    let acked!: () => void;
+    const subscribed = new Promise<void>((resolve) => {
+      acked = resolve;
+    });
+    let completed = false;
+    const ws = await openRawWebSocket(url, 'graphql-transport-ws', {
+      onText(text) {
+        // An entry without errors: `…{"seq":N,"message":"…"}}}}`. A message with an escape in it is
+        // unescaped by JSON.parse; anything else (acks, errors, complete) is parsed in full below.
+        if (text.startsWith(ENTRY_PREFIX) && text.endsWith(ENTRY_SUFFIX)) {
+          const messageAt = text.indexOf(MESSAGE, ENTRY_PREFIX.length);
+          const seq = Number.parseInt(text.slice(ENTRY_PREFIX.length, messageAt), 10);
+          const quoted = text.slice(messageAt + MESSAGE.length, text.length - 4);
+          events.entry(index, seq, quoted.includes('\\') ? JSON.parse(quoted) : quoted.slice(1, -1));
+          return;
+        }
+        const message = JSON.parse(text) as { type: string; payload?: unknown };
+        if (message.type === 'connection_ack') {
+          ws.send(
+            JSON.stringify({
+              id: '1',
+              type: 'subscribe',
+              payload: { query: SUBSCRIPTION, variables: { id: workloadId } },
+            }),
+          );
+          acked();
+        } else if (message.type === 'complete') {
+          completed = true;
+          resolveEnd();
+        } else if (message.type !== 'pong') rejectEnd(new Error(`follower ${index}: ${text}`));
+      },
+      onClose(code, reason) {
+        if (!completed)
+          rejectEnd(new Error(`follower ${index} closed (${code} ${reason}) before completing`));
+      },
+      onError: (error) => rejectEnd(error),
     });
     sockets.push(ws);
-    let acked!: () => void;
-    subscribed.push(
-      new Promise<void>((resolve) => {
-        acked = resolve;
-      }),
-    );
-    ended.push(
-      new Promise<void>((resolve, reject) => {
-        ws.once('open', () => ws.send(JSON.stringify({ type: 'connection_init', payload: {} })));
-        ws.once('error', reject);
-        ws.once('close', (code, reason) =>
-          reject(new Error(`follower ${index} closed (${code} ${reason}) before completing`)),
-        );
-        ws.on('message', (data: Buffer) => {
-          const text = data.toString();
-          if (text.includes(NEXT) && !text.includes('"errors"')) {
-            const seqAt = text.indexOf(SEQ) + SEQ.length;
-            const seq = Number.parseInt(text.slice(seqAt, text.indexOf(',', seqAt)), 10);
-            const messageAt = text.indexOf(MESSAGE) + MESSAGE.length;
-            // The message is the last field: the text ends with its closing `}}}}`.
-            events.entry(index, seq, JSON.parse(text.slice(messageAt, text.length - 4)));
-            return;
-          }
-          const message = JSON.parse(text) as { type: string; payload?: unknown };
-          if (message.type === 'connection_ack') {
-            ws.send(
-              JSON.stringify({
-                id: '1',
-                type: 'subscribe',
-                payload: { query: SUBSCRIPTION, variables: { id: workloadId } },
-              }),
-            );
-            acked();
-          } else if (message.type === 'complete') resolve();
-          else reject(new Error(`follower ${index}: ${text}`));
-        });
-      }),
-    );
-  }
-  await Promise.all(subscribed);
+    ws.send(JSON.stringify({ type: 'connection_init', payload: {} }));
+    await subscribed;
+  };
+  await Promise.all(Array.from({ length: count }, (_, index) => follow(index)));
   return {
     done: Promise.all(ended).then(() => undefined),
     close() {
