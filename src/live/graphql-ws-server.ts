@@ -138,9 +138,9 @@ function uncorkAll(): void {
  * graphql-ws stringifies the whole message for each one, and ws would
  * encode it and frame it again per socket. As graphql-ws's JSON replacer,
  * this swaps a `next` payload for a placeholder and keeps the result
- * object(s); `restore` reads the message's id part around the placeholder
- * and returns, per result, the complete WebSocket text frame of that
- * message, cached per result and id part: a thousand subscribers with the
+ * object(s); `restore` returns, per result, the complete WebSocket text
+ * frame of that message (the placeholder replaced by the result's JSON),
+ * cached per result and message text: a thousand subscribers with the
  * same subscription id get the same bytes, encoded once. graphql-ws sends
  * each message right after stringifying it, in the same synchronous step
  * (graphql-ws 6), so the results kept are always those of the message being
@@ -159,17 +159,19 @@ const nextPayloads = (() => {
     }
     return text;
   };
-  const frameOf = (result: object, head: string, tail: string) => {
-    let byEnvelope = frames.get(result);
-    if (!byEnvelope) {
-      byEnvelope = new Map();
-      frames.set(result, byEnvelope);
+  /** The frame of `result` in the message graphql-ws stringified as `message` (its id part, the placeholder). */
+  const frameOf = (result: object, message: string) => {
+    let byMessage = frames.get(result);
+    if (!byMessage) {
+      byMessage = new Map();
+      frames.set(result, byMessage);
     }
-    const key = `${head}\u0000${tail}`;
-    let frame = byEnvelope.get(key);
+    let frame = byMessage.get(message);
     if (!frame) {
-      frame = textFrame(Buffer.from(head + json(result) + tail));
-      byEnvelope.set(key, frame);
+      const at = message.lastIndexOf(QUOTED);
+      const text = message.slice(0, at) + json(result) + message.slice(at + QUOTED.length);
+      frame = textFrame(Buffer.from(text));
+      byMessage.set(message, frame);
     }
     return frame;
   };
@@ -186,11 +188,9 @@ const nextPayloads = (() => {
       if (kept === undefined) return data;
       const results = kept;
       kept = undefined;
-      const at = data.lastIndexOf(QUOTED);
-      if (at === -1) return data;
-      const head = data.slice(0, at);
-      const tail = data.slice(at + QUOTED.length);
-      return results.map((result) => frameOf(result, head, tail));
+      if (!data.includes(QUOTED)) return data;
+      // Keyed by the message as stringified (id, type, placeholder): no new string per socket.
+      return results.map((result) => frameOf(result, data));
     },
   };
 })();
