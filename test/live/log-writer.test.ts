@@ -264,10 +264,12 @@ describe('log batches by COPY', () => {
 
   it('writes the same rows, with the per-row checks, for a role that may not skip them', async () => {
     const role = `${db.name}_writer`;
-    await db.pool.query(`create role "${role}" login`);
+    // With a password: the embedded server asks for one, the system one may not.
+    await db.pool.query(`create role "${role}" login password 'writer-test'`);
     await db.pool.query(`grant select, insert, update on workload, workload_log to "${role}"`);
     const url = new URL(db.url);
     url.username = role;
+    url.password = 'writer-test';
     const limited = new pg.Pool({ connectionString: url.toString(), max: 2 });
     try {
       await expect(limited.query('set session_replication_role = replica')).rejects.toMatchObject({
