@@ -3,6 +3,7 @@ import PQueue from 'p-queue';
 import pg from 'pg';
 import type { Config } from '../src/config.ts';
 import { claimWorkloads } from '../src/sql/claim.ts';
+import { failOrphan } from '../src/sql/fail-orphan.ts';
 import { WORKLOAD_CREATED_CHANNEL } from '../src/sql/create-workload.ts';
 import { RUNNER_RESTART_CHANNEL } from '../src/sql/runner-restart.ts';
 import {
@@ -17,7 +18,6 @@ import { getWorkloadRow } from '../src/sql/transition.ts';
 import { parseWorkloadUpdate, WORKLOAD_UPDATED_CHANNEL } from '../src/sql/workload-row.ts';
 import { createExecutors, type ExecutorRegistry } from './executors/index.ts';
 import { NotificationListener } from './listener.ts';
-import { cancelOrphan } from './orphans.ts';
 import { swappablePool } from './swappable-pool.ts';
 import { WorkloadJob } from './workload-job.ts';
 
@@ -267,7 +267,7 @@ export class Runner {
   /** Fails live workloads of runners that stopped heartbeating long ago (crashed, killed). */
   private async sweepOrphans(): Promise<void> {
     for (const row of await orphanedWorkloads(this.pool, this.id)) {
-      if (await cancelOrphan(this.pool, row))
+      if (await failOrphan(this.pool, row))
         this.log(`Workload ${row.id}: failed, runner ${row.runnerId} stopped responding`);
     }
   }

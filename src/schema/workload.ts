@@ -1,9 +1,12 @@
+import type pg from 'pg';
 import { DeploymentSchema } from '../db/entities/index.ts';
 import { invalidTransition, notFound } from '../errors.ts';
 import { abortable } from '../live/abortable.ts';
 import { cancelPending } from '../sql/cancel-pending.ts';
 import { createWorkloadRow } from '../sql/create-workload.ts';
 import { deploymentWithRoot } from '../sql/deployment-with-root.ts';
+import { failOrphan } from '../sql/fail-orphan.ts';
+import { ownerIsGone } from '../sql/runners.ts';
 import { getWorkloadRow, requestStop } from '../sql/transition.ts';
 import type { WorkloadRow } from '../sql/workload-row.ts';
 import { isTerminal } from '../stages.ts';
@@ -121,15 +124,29 @@ builder.mutationFields((t) => ({
       }
       const requested = await requestStop(db.pool, id);
       if (!requested) return (await getWorkloadRow(db.pool, id))!;
-      return waitForTerminal(
+      // Nobody is left to stop it when its runner stopped or stopped heartbeating: fail it now.
+      const orphaned = await failIfOwnerGone(db.pool, requested);
+      if (orphaned) return orphaned;
+      const last = await waitForTerminal(
         live.workloadUpdates.bind(live),
         id,
         config.stopTimeoutMs + STOP_WAIT_MARGIN_MS,
         requested,
       );
+      if (isTerminal(last.stage)) return last;
+      return (await failIfOwnerGone(db.pool, last)) ?? last;
     },
   }),
 }));
+
+/**
+ * Fails `row` (as the other runners' sweep would) when the runner that
+ * claimed it is gone; undefined when that runner is alive or none claimed it.
+ */
+async function failIfOwnerGone(pool: pg.Pool, row: WorkloadRow): Promise<WorkloadRow | undefined> {
+  if (!(await ownerIsGone(pool, row.id))) return undefined;
+  return (await failOrphan(pool, row)) ?? (await getWorkloadRow(pool, row.id)) ?? row;
+}
 
 async function waitForTerminal(
   updates: (id: string, signal: AbortSignal) => AsyncIterable<WorkloadRow>,

@@ -75,3 +75,20 @@ export async function orphanedWorkloads(db: Queryable, selfId: string): Promise<
   );
   return result.rows.map(toWorkloadRow);
 }
+
+/**
+ * Whether the runner that claimed workload `id` is gone: it stopped, or its
+ * heartbeat is older than RUNNER_DEAD_AFTER_MS. False for a workload no
+ * runner claimed yet.
+ */
+export async function ownerIsGone(db: Queryable, id: string): Promise<boolean> {
+  const result = await db.query(
+    `select r."stopped_at" is not null
+            or r."last_heartbeat_at" < now() - make_interval(secs => $2::double precision / 1000) as "gone"
+       from "workload" w
+       join "runner" r on r."id" = w."runner_id"
+      where w."id" = $1`,
+    [id, RUNNER_DEAD_AFTER_MS],
+  );
+  return result.rows[0]?.gone === true;
+}

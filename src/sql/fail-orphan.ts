@@ -1,14 +1,15 @@
 import type pg from 'pg';
-import { insertLogBatch } from '../src/sql/insert-logs.ts';
-import { transitionWorkload } from '../src/sql/transition.ts';
-import type { WorkloadRow } from '../src/sql/workload-row.ts';
+import { insertLogBatch } from './insert-logs.ts';
+import { transitionWorkload } from './transition.ts';
+import type { WorkloadRow } from './workload-row.ts';
 
 /**
- * Fails a workload whose runner stopped heartbeating: the log entry and the
- * move to `failed` commit together, and the conditional transition loses
- * cleanly (null) if its runner came back and moved it first.
+ * Fails a workload whose runner stopped heartbeating (the other runners'
+ * sweep, and stopWorkload when nobody is left to stop it): the log entry
+ * and the move to `failed` commit together, and the conditional transition
+ * loses cleanly (null) if its runner came back and moved it first.
  */
-export async function cancelOrphan(pool: pg.Pool, row: WorkloadRow): Promise<WorkloadRow | null> {
+export async function failOrphan(pool: pg.Pool, row: WorkloadRow): Promise<WorkloadRow | null> {
   const error = `Runner ${row.runnerId} stopped responding`;
   const client = await pool.connect();
   try {
