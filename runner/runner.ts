@@ -3,8 +3,8 @@ import PQueue from 'p-queue';
 import pg from 'pg';
 import type { Config } from '../src/config.ts';
 import { claimWorkloads } from '../src/sql/claim.ts';
-import { failOrphan } from '../src/sql/fail-orphan.ts';
 import { WORKLOAD_CREATED_CHANNEL } from '../src/sql/create-workload.ts';
+import { failOrphan } from '../src/sql/fail-orphan.ts';
 import { RUNNER_RESTART_CHANNEL } from '../src/sql/runner-restart.ts';
 import {
   heartbeat,
