@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildProgram } from '../../cli/program.ts';
+import { freeTcpPort } from '../../src/db/embedded.ts';
 import { insertLogBatch } from '../../src/sql/insert-logs.ts';
 import { transitionWorkload } from '../../src/sql/transition.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
-import { closedPort, killStrayClis, runCli, startCli } from './cli.ts';
+import { killStrayClis, runCli, startCli } from './cli.ts';
 
 let app: TestApp;
 let root: string;
@@ -247,7 +248,7 @@ describe('errors', () => {
   });
 
   it('reports a server that is down in one line, exit 2', async () => {
-    const port = await closedPort();
+    const port = await freeTcpPort();
     const result = await runCli(['project', 'list', '--api', `http://127.0.0.1:${port}/graphql`]);
     expect(result.code).toBe(2);
     expect(result.stdout).toBe('');

@@ -4,12 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CreateWorkloadDocument } from '../../sdk/index.ts';
+import { freeTcpPort } from '../../src/db/embedded.ts';
 import { insertLogBatch } from '../../src/sql/insert-logs.ts';
 import { transitionWorkload } from '../../src/sql/transition.ts';
 import type { WorkloadStage } from '../../src/stages.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { seedDeployment } from '../support/seed.ts';
-import { type CuttableProxy, closedPort, jsonLines, killStrayClis, startCli, startProxy } from './cli.ts';
+import { type CuttableProxy, jsonLines, killStrayClis, startCli, startProxy } from './cli.ts';
 
 /**
  * `--follow` against the real API, with the stages and log batches written
@@ -156,7 +157,7 @@ describe('workload logs --follow', () => {
     expect(missing.stderr).toBe(`error: Workload ${unknown} does not exist (NOT_FOUND)\n`);
 
     const down = await startCli(['workload', 'logs', unknown, '--follow'], {
-      AGENTFORGE_API_URL: `http://127.0.0.1:${await closedPort()}/graphql`,
+      AGENTFORGE_API_URL: `http://127.0.0.1:${await freeTcpPort()}/graphql`,
     }).done;
     expect(down.code).toBe(2);
     expect(down.stdout).toBe('');

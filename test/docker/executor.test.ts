@@ -4,12 +4,12 @@ import { createDockerExecutor } from '../../runner/executors/docker.ts';
 import { imageTag } from '../../runner/executors/docker-build.ts';
 import { dockerClient } from '../../runner/executors/docker-engine.ts';
 import { type RunningService, StageError } from '../../runner/executors/types.ts';
+import { freeTcpPort } from '../../src/db/embedded.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { describeDocker, dockerEngine } from './engine.ts';
 import {
   copyFixture,
   eventually,
-  freePort,
   removeFixtureLayers,
   removeImageTags,
   stageContext,
@@ -66,7 +66,7 @@ describeDocker('docker executor', () => {
     expect(buildLogs.some((l) => /Successfully tagged/.test(l.message))).toBe(true);
 
     stage.setStage('deploy');
-    const port = await freePort();
+    const port = await freeTcpPort();
     const service = track(await executor.start(stage.ctx, port, '127.0.0.1'));
     expect(service.containerId).toMatch(/^[0-9a-f]{64}$/);
 
@@ -114,7 +114,7 @@ describeDocker('docker executor', () => {
     const stage = await prepare('docker-crash');
     await executor.build(stage.ctx);
     stage.setStage('deploy');
-    const service = track(await executor.start(stage.ctx, await freePort(), '127.0.0.1'));
+    const service = track(await executor.start(stage.ctx, await freeTcpPort(), '127.0.0.1'));
     expect(await service.exited).toEqual({ code: 3, signal: null });
     expect(await stage.logs()).toContainEqual({ stage: 'deploy', level: 'warn', message: 'crashing now' });
     await service.stop(1_000);
@@ -125,7 +125,7 @@ describeDocker('docker executor', () => {
     const stage = await prepare('docker-never-listens');
     await executor.build(stage.ctx);
     stage.setStage('deploy');
-    const service = track(await executor.start(stage.ctx, await freePort(), '127.0.0.1'));
+    const service = track(await executor.start(stage.ctx, await freeTcpPort(), '127.0.0.1'));
     expect(
       await eventually(async () => (await stage.logs()).some((l) => l.message === 'up, but not listening')),
     ).toBe(true);

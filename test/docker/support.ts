@@ -1,6 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { cp, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,16 +41,6 @@ export async function uniqueFixtureLabel(serviceDir: string): Promise<string> {
   if (labelled === text) throw new Error(`${dockerfile} has no agentforge.fixture label`);
   await writeFile(dockerfile, labelled);
   return label;
-}
-
-/** A port nothing listens on right now (the container listens on it with host networking). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 export interface TestStage {

@@ -1,5 +1,5 @@
-import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { acceptsTcp } from '../../runner/readiness.ts';
 import { RunnersDocument, StopWorkloadDocument } from '../../sdk/index.ts';
 import {
   gone,
@@ -31,16 +31,6 @@ beforeAll(async () => {
   await h.startRunner();
 });
 afterAll(() => h?.close());
-
-const portAccepts = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 
 describe('a workload from pending to running and back', () => {
   it('runs the hello service: every stage in order in the logs, the URL answers, stop frees port and process', async () => {
@@ -88,7 +78,7 @@ describe('a workload from pending to running and back', () => {
     expect(stopWorkload).toMatchObject({ stage: 'stopped', error: null, stopRequested: true });
     expect(stopWorkload.finishedAt).not.toBeNull();
     expect(isAlive(running.pid!)).toBe(false);
-    expect(await portAccepts(running.port!)).toBe(false);
+    expect(await acceptsTcp('127.0.0.1', running.port!)).toBe(false);
     const after = (await logsOf(h.app, created.id)).map((l) => l.message);
     expect(after).toContain('Stopping the service (SIGTERM)...');
     expect(after.at(-1)).toMatch(/^✓ Service stopped/);
