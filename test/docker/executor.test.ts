@@ -1,15 +1,12 @@
-import type Docker from 'dockerode';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { createDockerExecutor } from '../../runner/executors/docker.ts';
+import { expect, it } from 'vitest';
 import { imageTag } from '../../runner/executors/docker-build.ts';
-import { dockerClient } from '../../runner/executors/docker-engine.ts';
 import { type RunningService, StageError } from '../../runner/executors/types.ts';
 import { freeTcpPort } from '../../src/db/embedded.ts';
-import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { describeDocker, dockerEngine } from './engine.ts';
 import {
   copyFixture,
   eventually,
+  executorSuite,
   removeFixtureLayers,
   removeImageTags,
   stageContext,
@@ -21,38 +18,25 @@ import {
  * stop, crash and cancel, with the real log writer on a test database.
  */
 describeDocker('docker executor', () => {
-  const executor = createDockerExecutor();
-  let db: TestDatabase;
-  let docker: Docker;
-  const cleanups: (() => Promise<unknown>)[] = [];
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    docker = dockerClient(dockerEngine.config);
-  });
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
-  afterAll(async () => {
-    await db?.drop();
-  });
+  const suite = executorSuite();
+  const { executor } = suite;
 
   async function prepare(fixture: string, env: { name: string; value: string }[] = []) {
     const copy = await copyFixture(fixture);
-    cleanups.push(copy.cleanup);
-    const stage = await stageContext(db, dockerEngine.config, { ...copy, servicePath: fixture }, env);
-    cleanups.push(() => removeImageTags(docker, imageTag(stage.ctx)));
-    cleanups.push(() => stage.log.close());
+    suite.defer(copy.cleanup);
+    const stage = await stageContext(suite.db, dockerEngine.config, { ...copy, servicePath: fixture }, env);
+    suite.defer(() => removeImageTags(suite.docker, imageTag(stage.ctx)));
+    suite.defer(() => stage.log.close());
     return stage;
   }
 
   function track(service: RunningService) {
-    cleanups.push(() => service.stop(0));
+    suite.defer(() => service.stop(0));
     return service;
   }
 
   const containerExists = async (id: string) =>
-    (await docker.listContainers({ all: true, filters: { id: [id] } })).length > 0;
+    (await suite.docker.listContainers({ all: true, filters: { id: [id] } })).length > 0;
 
   it('builds, starts with labels and env, streams stdout as info and stderr as warn, and stop removes the container', async () => {
     const stage = await prepare('docker-hello', [{ name: 'GREETING', value: 'hi there' }]);
@@ -70,7 +54,7 @@ describeDocker('docker executor', () => {
     const service = track(await executor.start(stage.ctx, port, '127.0.0.1'));
     expect(service.containerId).toMatch(/^[0-9a-f]{64}$/);
 
-    const info = await docker.getContainer(service.containerId ?? '').inspect();
+    const info = await suite.docker.getContainer(service.containerId ?? '').inspect();
     expect(info.Config.Labels).toMatchObject({
       'agentforge.workload': stage.ctx.workloadId,
       'agentforge.deployment': stage.ctx.deploymentId,
@@ -137,7 +121,7 @@ describeDocker('docker executor', () => {
   it('aborts a slow build on cancel and leaves no build container behind', async () => {
     const stage = await prepare('docker-slow-build');
     const label = await uniqueFixtureLabel(stage.ctx.serviceDir);
-    cleanups.push(() => removeFixtureLayers(docker, label));
+    suite.defer(() => removeFixtureLayers(suite.docker, label));
     const building = executor.build(stage.ctx).catch((error: unknown) => error);
     expect(
       await eventually(async () => (await stage.logs()).some((l) => l.message === 'slow step starts')),
@@ -148,30 +132,30 @@ describeDocker('docker executor', () => {
     expect((failure as Error).message).toBe('docker build cancelled');
     const leftovers = async () =>
       (
-        await docker.listContainers({
+        await suite.docker.listContainers({
           all: true,
           filters: { label: [`agentforge.fixture=${label}`] },
         })
       ).length;
     expect(await eventually(async () => (await leftovers()) === 0)).toBe(true);
-    expect(await docker.listImages({ filters: { reference: [imageTag(stage.ctx)] } })).toEqual([]);
+    expect(await suite.docker.listImages({ filters: { reference: [imageTag(stage.ctx)] } })).toEqual([]);
   });
 
   it('cleanup removes older images of the deployment but keeps the newest', async () => {
     const first = await prepare('docker-crash');
     await executor.build(first.ctx);
-    const second = await stageContext(db, dockerEngine.config, {
+    const second = await stageContext(suite.db, dockerEngine.config, {
       rootPath: first.ctx.serviceDir,
       serviceDir: first.ctx.serviceDir,
       servicePath: first.ctx.servicePath,
     });
     const ctx = { ...second.ctx, deploymentId: first.ctx.deploymentId };
-    cleanups.push(() => second.log.close());
-    cleanups.push(() => removeImageTags(docker, imageTag(ctx)));
+    suite.defer(() => second.log.close());
+    suite.defer(() => removeImageTags(suite.docker, imageTag(ctx)));
     await executor.build(ctx);
     await executor.cleanup?.(ctx);
     const tags = (
-      await docker.listImages({ filters: { reference: [`agentforge/${first.ctx.deploymentId}`] } })
+      await suite.docker.listImages({ filters: { reference: [`agentforge/${first.ctx.deploymentId}`] } })
     ).flatMap((image) => image.RepoTags ?? []);
     expect(tags).toEqual([imageTag(ctx)]);
   });

@@ -1,10 +1,7 @@
-import type Docker from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dockerClient } from '../../runner/executors/docker-engine.ts';
+import { describe, expect, it } from 'vitest';
 import { StopWorkloadDocument } from '../../sdk/index.ts';
 import { dockerEngine } from './engine.ts';
-import { type Stack, startStack } from './stack.ts';
-import { removeImageTags } from './support.ts';
+import { stackSuite } from './stack.ts';
 
 /**
  * The Dockerfile service end to end (API → runner → docker executor) in each
@@ -35,41 +32,21 @@ function describeMode(mode: Mode, body: () => void): void {
 
 for (const mode of ['bridge', 'host'] as const) {
   describeMode(mode, () => {
-    let stack: Stack;
-    let docker: Docker;
-
-    beforeAll(async () => {
-      docker = dockerClient(dockerEngine.config);
-      stack = await startStack(
-        {
-          ...dockerEngine.env,
-          DOCKER_NETWORK_MODE: mode,
-          HEALTHCHECK_TIMEOUT_MS: '4000',
-          STOP_TIMEOUT_MS: '3000',
-        },
-        ['docker-hello', 'docker-never-listens'],
-      );
-    });
-    afterAll(async () => {
-      await stack?.close();
-      for (const deploymentId of stack?.deploymentIds ?? []) {
-        await removeImageTags(docker, `agentforge/${deploymentId}`);
-      }
-    });
-
-    const containerExists = async (id: string) =>
-      (await docker.listContainers({ all: true, filters: { id: [id] } })).length > 0;
+    const suite = stackSuite(
+      { DOCKER_NETWORK_MODE: mode, HEALTHCHECK_TIMEOUT_MS: '4000', STOP_TIMEOUT_MS: '3000' },
+      ['docker-hello', 'docker-never-listens'],
+    );
 
     it('serves the URL on the allocated port, with the container on that network; stop removes it', async () => {
-      const id = await stack.deploy('docker-hello', 'docker');
-      const running = await stack.waitFor(id, ['running', 'failed']);
+      const id = await suite.stack.deploy('docker-hello', 'docker');
+      const running = await suite.stack.waitFor(id, ['running', 'failed']);
       expect(running).toMatchObject({ stage: 'running', executor: 'docker', error: null });
       const port = running.port ?? 0;
       expect(running.url).toBe(`http://127.0.0.1:${port}`);
       expect(await (await fetch(`http://127.0.0.1:${port}`)).text()).toBe('hello from docker');
       expect(await (await fetch(`http://127.0.0.1:${port}/env/PORT`)).text()).toBe(String(port));
 
-      const info = await docker.getContainer(running.containerId ?? '').inspect();
+      const info = await suite.docker.getContainer(running.containerId ?? '').inspect();
       expect(info.HostConfig.NetworkMode).toBe(mode);
       if (mode === 'bridge') {
         // Published: the allocated host port, on the runner's HOST, to the same port inside.
@@ -84,18 +61,18 @@ for (const mode of ['bridge', 'host'] as const) {
         expect(await (await fetch(`http://127.0.0.1:${port}/env/HOST`)).text()).toBe('127.0.0.1');
       }
 
-      const { stopWorkload } = await stack.app.gql(StopWorkloadDocument, { id });
+      const { stopWorkload } = await suite.stack.app.gql(StopWorkloadDocument, { id });
       expect(stopWorkload).toMatchObject({ stage: 'stopped', exitCode: 0 });
-      expect(await containerExists(running.containerId ?? '')).toBe(false);
+      expect(await suite.containerExists(running.containerId ?? '')).toBe(false);
       await expect(fetch(`http://127.0.0.1:${port}`)).rejects.toThrow();
     });
 
     it('fails deploy when the container never listens (a published port alone is not ready)', async () => {
-      const id = await stack.deploy('docker-never-listens', 'docker');
-      const failed = await stack.waitFor(id, ['failed', 'running']);
+      const id = await suite.stack.deploy('docker-never-listens', 'docker');
+      const failed = await suite.stack.waitFor(id, ['failed', 'running']);
       expect(failed).toMatchObject({ stage: 'failed', failedStage: 'deploy' });
       expect(failed.error).toMatch(/^Service was not ready within 4000 ms/);
-      expect(await containerExists(failed.containerId ?? '')).toBe(false);
+      expect(await suite.containerExists(failed.containerId ?? '')).toBe(false);
     });
   });
 }

@@ -1,15 +1,11 @@
 import { appendFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type Docker from 'dockerode';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createDockerExecutor } from '../../runner/executors/docker.ts';
+import { describe, expect, it } from 'vitest';
 import { fromReferences } from '../../runner/executors/docker-base-images.ts';
 import { imageRepository, imageTag } from '../../runner/executors/docker-build.ts';
-import { dockerClient } from '../../runner/executors/docker-engine.ts';
 import { LABEL_CONTEXT } from '../../runner/executors/docker-reuse.ts';
-import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { describeDocker, dockerEngine } from './engine.ts';
-import { copyFixture, removeImageTags, stageContext, type TestStage } from './support.ts';
+import { copyFixture, executorSuite, removeImageTags, stageContext, type TestStage } from './support.ts';
 
 const REUSED = /^✓ Build context unchanged since image [0-9a-f]{12} \(.+\): reusing it as .+, no build$/;
 /** What a real `docker build` writes (legacy builder): its command line and its steps. */
@@ -20,39 +16,26 @@ const isBuildOutput = (message: string) => /^docker build -t |^Step \d+\/\d+ : |
  * one (no `docker build`); a changed file, or a changed base image, builds.
  */
 describeDocker('docker image reuse', () => {
-  const executor = createDockerExecutor();
-  let db: TestDatabase;
-  let docker: Docker;
-  const cleanups: (() => Promise<unknown>)[] = [];
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    docker = dockerClient(dockerEngine.config);
-  });
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
-  afterAll(async () => {
-    await db?.drop();
-  });
+  const suite = executorSuite();
+  const { executor } = suite;
 
   /** A fixture copy and its first workload; `next()` makes another workload of the same deployment. */
   async function deployment(fixture: string) {
     const copy = await copyFixture(fixture);
-    cleanups.push(copy.cleanup);
+    suite.defer(copy.cleanup);
     const service = { ...copy, servicePath: fixture };
     const workload = async (deploymentId?: string): Promise<TestStage> => {
-      const stage = await stageContext(db, dockerEngine.config, service);
+      const stage = await stageContext(suite.db, dockerEngine.config, service);
       if (deploymentId) stage.ctx = { ...stage.ctx, deploymentId };
-      cleanups.push(() => stage.log.close());
+      suite.defer(() => stage.log.close());
       return stage;
     };
     const first = await workload();
-    cleanups.push(() => removeImageTags(docker, imageRepository(first.ctx.deploymentId)));
+    suite.defer(() => removeImageTags(suite.docker, imageRepository(first.ctx.deploymentId)));
     return { dir: copy.serviceDir, first, next: () => workload(first.ctx.deploymentId) };
   }
 
-  const imageId = async (stage: TestStage) => (await docker.getImage(imageTag(stage.ctx)).inspect()).Id;
+  const imageId = async (stage: TestStage) => (await suite.docker.getImage(imageTag(stage.ctx)).inspect()).Id;
 
   it('reuses the image of an unchanged context, keeps it through cleanup, and builds again after a change', async () => {
     const { dir, first, next } = await deployment('docker-hello');
@@ -60,7 +43,7 @@ describeDocker('docker image reuse', () => {
     const firstLogs = await first.logs();
     expect(firstLogs.some((l) => /^Step 1\/\d+ : FROM /.test(l.message))).toBe(true);
     expect(firstLogs.some((l) => REUSED.test(l.message))).toBe(false);
-    const built = await docker.getImage(imageTag(first.ctx)).inspect();
+    const built = await suite.docker.getImage(imageTag(first.ctx)).inspect();
     expect(built.Config.Labels?.[LABEL_CONTEXT]).toMatch(/^[0-9a-f]{64}$/);
 
     const second = await next();
@@ -73,7 +56,7 @@ describeDocker('docker image reuse', () => {
     // Pruning after the second workload runs keeps the reused image under its tag.
     await executor.cleanup?.(second.ctx);
     const tags = (
-      await docker.listImages({ filters: { reference: [imageRepository(first.ctx.deploymentId)] } })
+      await suite.docker.listImages({ filters: { reference: [imageRepository(first.ctx.deploymentId)] } })
     ).flatMap((image) => image.RepoTags ?? []);
     expect(tags).toEqual([imageTag(second.ctx)]);
     expect(await imageId(second)).toBe(built.Id);
@@ -91,13 +74,13 @@ describeDocker('docker image reuse', () => {
     const { dir, first, next } = await deployment('docker-hello');
     const base = { repo: 'agentforge/reuse-test-base', tag: first.ctx.workloadId.toLowerCase() };
     const baseRef = `${base.repo}:${base.tag}`;
-    cleanups.push(() => removeImageTags(docker, baseRef));
-    await docker.getImage('agentforge/node-base:20').tag(base);
+    suite.defer(() => removeImageTags(suite.docker, baseRef));
+    await suite.docker.getImage('agentforge/node-base:20').tag(base);
     await writeFile(join(dir, 'Dockerfile'), `FROM ${baseRef}\nCOPY . /app\nCMD ["node", "server.js"]\n`);
     await executor.build(first.ctx);
 
     // The same tag now names another image (the one just built, which has node too).
-    await docker.getImage(imageTag(first.ctx)).tag(base);
+    await suite.docker.getImage(imageTag(first.ctx)).tag(base);
     const second = await next();
     await executor.build(second.ctx);
     const logs = await second.logs();

@@ -1,55 +1,40 @@
 import { execFileSync } from 'node:child_process';
 import { cp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type Docker from 'dockerode';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { dockerClient } from '../../runner/executors/docker-engine.ts';
+import { expect, it } from 'vitest';
 import { StopWorkloadDocument } from '../../sdk/index.ts';
-import { describeDocker, dockerEngine } from './engine.ts';
-import { type Stack, startStack } from './stack.ts';
-import { removeFixtureLayers, removeImageTags, uniqueFixtureLabel } from './support.ts';
+import { describeDocker } from './engine.ts';
+import { stackSuite } from './stack.ts';
+import { removeFixtureLayers, uniqueFixtureLabel } from './support.ts';
 
 /**
  * Docker workloads end to end: GraphQL API → runner → docker executor →
  * a real engine, for every way a Docker workload can go.
  */
 describeDocker('docker workloads through the API and a runner', () => {
-  let stack: Stack;
-  let docker: Docker;
-
-  beforeAll(async () => {
-    docker = dockerClient(dockerEngine.config);
-    stack = await startStack(
-      { ...dockerEngine.env, HEALTHCHECK_TIMEOUT_MS: '4000', STOP_TIMEOUT_MS: '3000' },
-      ['docker-hello', 'docker-build-fail', 'docker-slow-build', 'docker-never-listens'],
-    );
-  });
-  afterAll(async () => {
-    await stack?.close();
-    for (const deploymentId of stack?.deploymentIds ?? []) {
-      await removeImageTags(docker, `agentforge/${deploymentId}`);
-    }
-  });
-
-  const containerExists = async (id: string) =>
-    (await docker.listContainers({ all: true, filters: { id: [id] } })).length > 0;
+  const suite = stackSuite({ HEALTHCHECK_TIMEOUT_MS: '4000', STOP_TIMEOUT_MS: '3000' }, [
+    'docker-hello',
+    'docker-build-fail',
+    'docker-slow-build',
+    'docker-never-listens',
+  ]);
 
   it('runs a Dockerfile service through every stage, serves its URL, and stop removes the container', async () => {
-    const id = await stack.deploy('docker-hello', 'docker', [
+    const id = await suite.stack.deploy('docker-hello', 'docker', [
       { name: 'GREETING', value: 'from the deployment' },
     ]);
-    const running = await stack.waitFor(id, ['running', 'failed']);
+    const running = await suite.stack.waitFor(id, ['running', 'failed']);
     expect(running).toMatchObject({ stage: 'running', executor: 'docker', error: null });
     expect(running.containerId).toMatch(/^[0-9a-f]{64}$/);
-    expect(await containerExists(running.containerId ?? '')).toBe(true);
+    expect(await suite.containerExists(running.containerId ?? '')).toBe(true);
     expect(await (await fetch(running.url ?? '')).text()).toBe('hello from docker');
     expect(await (await fetch(`${running.url}/env/GREETING`)).text()).toBe('from the deployment');
 
-    const { stopWorkload } = await stack.app.gql(StopWorkloadDocument, { id });
+    const { stopWorkload } = await suite.stack.app.gql(StopWorkloadDocument, { id });
     expect(stopWorkload).toMatchObject({ stage: 'stopped', exitCode: 0 });
-    expect(await containerExists(running.containerId ?? '')).toBe(false);
+    expect(await suite.containerExists(running.containerId ?? '')).toBe(false);
 
-    const logs = await stack.logs(id);
+    const logs = await suite.stack.logs(id);
     const stages = new Set(logs.map((l) => l.stage));
     expect([...stages]).toEqual(expect.arrayContaining(['validate', 'build', 'deploy', 'running']));
     expect(logs).toContainEqual({
@@ -68,46 +53,50 @@ describeDocker('docker workloads through the API and a runner', () => {
   });
 
   it('auto picks docker when there is a Dockerfile and the engine answers', async () => {
-    const id = await stack.deploy('docker-hello', 'auto');
-    const running = await stack.waitFor(id, ['running', 'failed']);
+    const id = await suite.stack.deploy('docker-hello', 'auto');
+    const running = await suite.stack.waitFor(id, ['running', 'failed']);
     expect(running).toMatchObject({ stage: 'running', executor: 'docker' });
-    expect(await stack.logs(id)).toContainEqual({
+    expect(await suite.stack.logs(id)).toContainEqual({
       stage: 'validate',
       level: 'info',
       message: 'Executor: docker (auto: Dockerfile found and the engine answers)',
     });
     // A crash of the running container fails the workload with its exit code.
     expect(await (await fetch(`${running.url}/crash`)).text()).toBe('bye');
-    const crashed = await stack.waitFor(id, ['failed', 'stopped']);
+    const crashed = await suite.stack.waitFor(id, ['failed', 'stopped']);
     expect(crashed).toMatchObject({
       stage: 'failed',
       failedStage: 'running',
       exitCode: 3,
       error: 'Service crashed with exit code 3',
     });
-    expect(await stack.logs(id)).toContainEqual({
+    expect(await suite.stack.logs(id)).toContainEqual({
       stage: 'running',
       level: 'warn',
       message: 'crashing on request',
     });
-    expect(await containerExists(running.containerId ?? '')).toBe(false);
+    expect(await suite.containerExists(running.containerId ?? '')).toBe(false);
   });
 
   it('fails build with the engine message when the Dockerfile fails', async () => {
-    const id = await stack.deploy('docker-build-fail', 'docker');
-    const failed = await stack.waitFor(id, ['failed', 'running']);
+    const id = await suite.stack.deploy('docker-build-fail', 'docker');
+    const failed = await suite.stack.waitFor(id, ['failed', 'running']);
     expect(failed).toMatchObject({ stage: 'failed', failedStage: 'build', containerId: null });
     expect(failed.error).toMatch(/^docker build failed: .*returned a non-zero code: 3$/);
-    expect(await stack.logs(id)).toContainEqual({ stage: 'build', level: 'info', message: 'about to fail' });
+    expect(await suite.stack.logs(id)).toContainEqual({
+      stage: 'build',
+      level: 'info',
+      message: 'about to fail',
+    });
   });
 
   it('fails deploy when the container never listens, and removes it', async () => {
-    const id = await stack.deploy('docker-never-listens', 'docker');
-    const failed = await stack.waitFor(id, ['failed', 'running']);
+    const id = await suite.stack.deploy('docker-never-listens', 'docker');
+    const failed = await suite.stack.waitFor(id, ['failed', 'running']);
     expect(failed).toMatchObject({ stage: 'failed', failedStage: 'deploy' });
     expect(failed.containerId).toMatch(/^[0-9a-f]{64}$/);
-    expect(await containerExists(failed.containerId ?? '')).toBe(false);
-    expect(await stack.logs(id)).toContainEqual({
+    expect(await suite.containerExists(failed.containerId ?? '')).toBe(false);
+    expect(await suite.stack.logs(id)).toContainEqual({
       stage: 'deploy',
       level: 'info',
       message: 'up, but not listening',
@@ -115,13 +104,16 @@ describeDocker('docker workloads through the API and a runner', () => {
   });
 
   it('cancels a slow build: the workload fails as cancelled and no build container is left', async () => {
-    const label = await uniqueFixtureLabel(join(stack.rootPath, 'docker-slow-build'));
-    const id = await stack.deploy('docker-slow-build', 'docker');
+    const label = await uniqueFixtureLabel(join(suite.stack.rootPath, 'docker-slow-build'));
+    const id = await suite.stack.deploy('docker-slow-build', 'docker');
     const until = Date.now() + 30_000;
-    while (!(await stack.logs(id)).some((l) => l.message === 'slow step starts') && Date.now() < until) {
+    while (
+      !(await suite.stack.logs(id)).some((l) => l.message === 'slow step starts') &&
+      Date.now() < until
+    ) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    const { stopWorkload } = await stack.app.gql(StopWorkloadDocument, { id });
+    const { stopWorkload } = await suite.stack.app.gql(StopWorkloadDocument, { id });
     expect(stopWorkload).toMatchObject({
       stage: 'failed',
       failedStage: 'build',
@@ -129,7 +121,7 @@ describeDocker('docker workloads through the API and a runner', () => {
     });
     const leftovers = async () =>
       (
-        await docker.listContainers({
+        await suite.docker.listContainers({
           all: true,
           filters: { label: [`agentforge.fixture=${label}`] },
         })
@@ -138,20 +130,20 @@ describeDocker('docker workloads through the API and a runner', () => {
     while ((await leftovers()) > 0 && Date.now() < deadline)
       await new Promise((resolve) => setTimeout(resolve, 100));
     expect(await leftovers()).toBe(0);
-    await removeFixtureLayers(docker, label);
+    await removeFixtureLayers(suite.docker, label);
   });
 
   it('fails build, not validate, when the context prepared during validate cannot be packed', async () => {
-    const dir = join(stack.rootPath, 'docker-with-fifo');
-    await cp(join(stack.rootPath, 'docker-hello'), dir, { recursive: true });
+    const dir = join(suite.stack.rootPath, 'docker-with-fifo');
+    await cp(join(suite.stack.rootPath, 'docker-hello'), dir, { recursive: true });
     execFileSync('mkfifo', [join(dir, 'pipe')]);
-    const id = await stack.deploy('docker-with-fifo', 'docker');
-    const failed = await stack.waitFor(id, ['failed', 'running']);
+    const id = await suite.stack.deploy('docker-with-fifo', 'docker');
+    const failed = await suite.stack.waitFor(id, ['failed', 'running']);
     expect(failed).toMatchObject({ stage: 'failed', failedStage: 'build', containerId: null });
     expect(failed.error).toMatch(
       /^docker build failed: could not prepare the build context: unsupported type for \/?pipe$/,
     );
-    const logs = await stack.logs(id);
+    const logs = await suite.stack.logs(id);
     expect(logs.at(-1)).toEqual({ stage: 'build', level: 'error', message: failed.error });
     expect(logs).toContainEqual({
       stage: 'validate',
@@ -161,12 +153,12 @@ describeDocker('docker workloads through the API and a runner', () => {
   });
 
   it('fails validate for executor docker without a Dockerfile', async () => {
-    await cp(join(stack.rootPath, 'docker-hello'), join(stack.rootPath, 'docker-no-dockerfile'), {
+    await cp(join(suite.stack.rootPath, 'docker-hello'), join(suite.stack.rootPath, 'docker-no-dockerfile'), {
       recursive: true,
     });
-    await rm(join(stack.rootPath, 'docker-no-dockerfile', 'Dockerfile'));
-    const id = await stack.deploy('docker-no-dockerfile', 'docker');
-    const failed = await stack.waitFor(id, ['failed', 'running']);
+    await rm(join(suite.stack.rootPath, 'docker-no-dockerfile', 'Dockerfile'));
+    const id = await suite.stack.deploy('docker-no-dockerfile', 'docker');
+    const failed = await suite.stack.waitFor(id, ['failed', 'running']);
     expect(failed).toMatchObject({
       stage: 'failed',
       failedStage: 'validate',

@@ -2,6 +2,9 @@ import { cp, mkdtemp, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type Docker from 'dockerode';
+import { afterAll, beforeAll } from 'vitest';
+import { dockerClient } from '../../runner/executors/docker-engine.ts';
 import { Runner } from '../../runner/runner.ts';
 import { baseServiceEnv } from '../../runner/service-env.ts';
 import {
@@ -14,6 +17,8 @@ import {
   type WorkloadQuery,
 } from '../../sdk/index.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
+import { dockerEngine } from './engine.ts';
+import { removeImageTags } from './support.ts';
 
 const fixtures = fileURLToPath(new URL('../fixtures/', import.meta.url));
 
@@ -107,4 +112,36 @@ export async function startStack(env: Record<string, string>, fixtureNames: stri
       await rm(rootPath, { recursive: true, force: true });
     },
   };
+}
+
+/** A Stack for the tests of a describe block (see `stackSuite`). */
+export interface StackSuite {
+  /** Started in beforeAll. */
+  stack: Stack;
+  /** A client of the engine under test (set in beforeAll). */
+  docker: Docker;
+  containerExists(id: string): Promise<boolean>;
+}
+
+/**
+ * Registers, in the calling describe, a Stack with the engine's settings and
+ * `env`: started before its tests, closed after them, and the images of its
+ * deployments removed.
+ */
+export function stackSuite(env: Record<string, string>, fixtureNames: string[]): StackSuite {
+  const suite = {
+    containerExists: async (id: string) =>
+      (await suite.docker.listContainers({ all: true, filters: { id: [id] } })).length > 0,
+  } as StackSuite;
+  beforeAll(async () => {
+    suite.docker = dockerClient(dockerEngine.config);
+    suite.stack = await startStack({ ...dockerEngine.env, ...env }, fixtureNames);
+  });
+  afterAll(async () => {
+    await suite.stack?.close();
+    for (const deploymentId of suite.stack?.deploymentIds ?? []) {
+      await removeImageTags(suite.docker, `agentforge/${deploymentId}`);
+    }
+  });
+  return suite;
 }

@@ -4,14 +4,17 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
-import { CONFLICT, engineStatus, NOT_FOUND } from '../../runner/executors/docker-engine.ts';
-import type { StageContext } from '../../runner/executors/types.ts';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { createDockerExecutor } from '../../runner/executors/docker.ts';
+import { CONFLICT, dockerClient, engineStatus, NOT_FOUND } from '../../runner/executors/docker-engine.ts';
+import type { ServiceExecutor, StageContext } from '../../runner/executors/types.ts';
 import { createLogWriter } from '../../runner/logs/log-writer.ts';
 import type { LogSink } from '../../runner/logs/types.ts';
 import type { Config } from '../../src/config.ts';
 import type { LogLevel, WorkloadStage } from '../../src/stages.ts';
-import type { TestDatabase } from '../support/db.ts';
+import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { seedDeployment } from '../support/seed.ts';
+import { dockerEngine } from './engine.ts';
 
 const fixtures = fileURLToPath(new URL('../fixtures/', import.meta.url));
 
@@ -156,4 +159,37 @@ export async function removeFixtureLayers(docker: Docker, label: string): Promis
       if (status !== CONFLICT && status !== NOT_FOUND) throw error;
     }
   }
+}
+
+/** What the suites that drive the docker executor directly share (see `executorSuite`). */
+export interface ExecutorSuite {
+  executor: ServiceExecutor;
+  /** A test database of the suite's own (set in beforeAll). */
+  db: TestDatabase;
+  /** A client of the engine under test (set in beforeAll). */
+  docker: Docker;
+  /** Runs `cleanup` after the current test; cleanups run last first. */
+  defer(cleanup: () => Promise<unknown>): void;
+}
+
+/** Registers, in the calling describe, the hooks of a suite that drives the docker executor directly. */
+export function executorSuite(): ExecutorSuite {
+  const cleanups: (() => Promise<unknown>)[] = [];
+  const suite = {
+    executor: createDockerExecutor(),
+    defer: (cleanup: () => Promise<unknown>) => {
+      cleanups.push(cleanup);
+    },
+  } as ExecutorSuite;
+  beforeAll(async () => {
+    suite.db = await createTestDatabase();
+    suite.docker = dockerClient(dockerEngine.config);
+  });
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  afterAll(async () => {
+    await suite.db?.drop();
+  });
+  return suite;
 }
