@@ -59,10 +59,18 @@ export async function stopRequestedIds(db: Queryable, runnerId: string): Promise
 }
 
 /**
- * Live workloads owned by runners whose heartbeat is older than
- * RUNNER_DEAD_AFTER_MS (crashed or killed without a clean shutdown). Each is
- * then failed with its own conditional transition, so a runner that comes
- * back and races us loses cleanly.
+ * The condition on runner `r` (with $2 = RUNNER_DEAD_AFTER_MS) under which
+ * nobody will move its workloads again: it stopped, or its heartbeat is
+ * older than RUNNER_DEAD_AFTER_MS (crashed or killed without a clean
+ * shutdown). The one definition for the sweep and for stopWorkload.
+ */
+const RUNNER_GONE = `(r."stopped_at" is not null
+   or r."last_heartbeat_at" < now() - make_interval(secs => $2::double precision / 1000))`;
+
+/**
+ * Live workloads owned by other runners that are gone (RUNNER_GONE). Each
+ * is then failed with its own conditional transition, so a runner that
+ * comes back and races us loses cleanly.
  */
 export async function orphanedWorkloads(db: Queryable, selfId: string): Promise<WorkloadRow[]> {
   const result = await db.query(
@@ -70,21 +78,16 @@ export async function orphanedWorkloads(db: Queryable, selfId: string): Promise<
        join "runner" r on r."id" = w."runner_id"
       where w."stage" in ('validate', 'build', 'deploy', 'running')
         and r."id" <> $1
-        and r."last_heartbeat_at" < now() - make_interval(secs => $2::double precision / 1000)`,
+        and ${RUNNER_GONE}`,
     [selfId, RUNNER_DEAD_AFTER_MS],
   );
   return result.rows.map(toWorkloadRow);
 }
 
-/**
- * Whether the runner that claimed workload `id` is gone: it stopped, or its
- * heartbeat is older than RUNNER_DEAD_AFTER_MS. False for a workload no
- * runner claimed yet.
- */
+/** Whether the runner that claimed workload `id` is gone (RUNNER_GONE); false when none claimed it. */
 export async function ownerIsGone(db: Queryable, id: string): Promise<boolean> {
   const result = await db.query(
-    `select r."stopped_at" is not null
-            or r."last_heartbeat_at" < now() - make_interval(secs => $2::double precision / 1000) as "gone"
+    `select ${RUNNER_GONE} as "gone"
        from "workload" w
        join "runner" r on r."id" = w."runner_id"
       where w."id" = $1`,

@@ -103,11 +103,14 @@ describe('restart and orphans', () => {
     await runner.stop();
   });
 
-  it('fails workloads of a runner that stopped heartbeating long ago', async () => {
+  it.each([
+    ['stopped heartbeating long ago', `now() - interval '5 minutes'`, 'null'],
+    ['stopped (a recent heartbeat, but gone)', 'now()', 'now()'],
+  ])('fails workloads of a runner that %s', async (_, heartbeat, stopped) => {
     const deadRunner = randomUUID();
     await h.app.db.pool.query(
-      `insert into runner (id, hostname, pid, concurrency, started_at, last_heartbeat_at)
-       values ($1, 'gone', 1, 1, now() - interval '10 minutes', now() - interval '5 minutes')`,
+      `insert into runner (id, hostname, pid, concurrency, started_at, last_heartbeat_at, stopped_at)
+       values ($1, 'gone', 1, 1, now() - interval '10 minutes', ${heartbeat}, ${stopped})`,
       [deadRunner],
     );
     const created = await h.createWorkload(await h.deploy('hello'));
