@@ -41,7 +41,8 @@ export interface LogRow {
  * writes names that workload. So when the role is allowed to (a superuser,
  * or `GRANT SET ON PARAMETER session_replication_role`), the transaction
  * sets `session_replication_role = replica` for itself (`set local`), which
- * skips the per-row trigger. The constraint stays declared and in force for
+ * skips the per-row trigger (replica mode skips every ordinary trigger; the
+ * schema has no other on these tables). The constraint stays declared and in force for
  * every other statement: other writers, and the cascade when a workload is
  * deleted. A role without the privilege writes with the per-row checks.
  *

@@ -233,8 +233,25 @@ describe('log batches by COPY', () => {
 
   it('skips the per-row foreign key check only inside its own transaction: the constraint still holds for everyone else', async () => {
     const id = await runningWorkload(db.pool);
-    expect(await copyLogBatch(db.pool, id, rowsOf(300), 0)).toBe(300);
-    expect((await allLogs(id)).map((r) => r.seq)).toEqual(rowsOf(300).map((_, i) => i + 1));
+    // A row trigger like the foreign key's, which counts the rows it sees: it fires only where the
+    // checks run (session_replication_role = origin), so it shows which way each batch went.
+    await db.pool.query(`create table fired (n int);
+      create function count_fired() returns trigger language plpgsql as $$
+        begin insert into fired values (1); return null; end $$;
+      create trigger count_fired after insert on workload_log for each row execute function count_fired()`);
+    const firedCount = async () => (await db.pool.query('select count(*)::int as n from fired')).rows[0].n;
+    try {
+      expect(await copyLogBatch(db.pool, id, rowsOf(300), 0)).toBe(300);
+      expect(await firedCount()).toBe(0);
+      // A small batch goes by INSERT, with the checks.
+      await insertLogBatch(db.pool, id, rowsOf(1));
+      expect(await firedCount()).toBe(1);
+    } finally {
+      await db.pool.query(
+        'drop trigger count_fired on workload_log; drop function count_fired(); drop table fired',
+      );
+    }
+    expect((await allLogs(id)).map((r) => r.seq)).toEqual([...rowsOf(300).map((_, i) => i + 1), 301]);
     // Every pooled connection is back to the default role, and an orphan row is refused.
     const clients = await Promise.all(
       Array.from({ length: db.pool.options.max ?? 1 }, () => db.pool.connect()),
