@@ -3,17 +3,26 @@ import type { Executor, LogLevel, WorkloadStage } from '../../sdk/index.ts';
 
 /** Option definitions and value parsers shared by several commands. */
 
-export const STAGES: WorkloadStage[] = [
-  'pending',
-  'validate',
-  'build',
-  'deploy',
-  'running',
-  'stopped',
-  'failed',
-];
-export const LEVELS: LogLevel[] = ['info', 'warn', 'error'];
-export const EXECUTORS: Executor[] = ['auto', 'local', 'docker'];
+/**
+ * Every value of an enum of the schema, in order, checked against its SDK
+ * type both ways: a value the schema gains fails the typecheck here until it
+ * is listed (a plain array would only reject values the schema lacks).
+ */
+function allOf<T extends string>(values: Record<T, true>): T[] {
+  return Object.keys(values) as T[];
+}
+
+export const STAGES = allOf<WorkloadStage>({
+  pending: true,
+  validate: true,
+  build: true,
+  deploy: true,
+  running: true,
+  stopped: true,
+  failed: true,
+});
+export const LEVELS = allOf<LogLevel>({ info: true, warn: true, error: true });
+export const EXECUTORS = allOf<Executor>({ auto: true, local: true, docker: true });
 
 export const stageOption = (description: string) =>
   new Option('--stage <stage>', description).choices(STAGES);

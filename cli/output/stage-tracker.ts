@@ -1,8 +1,8 @@
 import type { WorkloadStage } from '../../sdk/index.ts';
+import { STAGES } from '../commands/options.ts';
 
 /** Stages on the way to `running`, in order: the ones progress shows one by one. */
 export const PROGRESS_STAGES: readonly WorkloadStage[] = ['pending', 'validate', 'build', 'deploy'];
-const ORDER: readonly WorkloadStage[] = [...PROGRESS_STAGES, 'running', 'stopped', 'failed'];
 
 export interface StageChange {
   stage: WorkloadStage;
@@ -44,8 +44,8 @@ export class StageTracker {
 
   /** Moves to `stage`, through the progress stages in between; `at` undefined: time unknown. */
   private enter(stage: WorkloadStage, at: string | undefined): StageChange[] {
-    const from = this.stage === undefined ? -1 : ORDER.indexOf(this.stage);
-    const to = ORDER.indexOf(stage);
+    const from = this.stage === undefined ? -1 : STAGES.indexOf(this.stage);
+    const to = STAGES.indexOf(stage);
     if (to <= from) return [];
     // `failed` can follow any stage; `running` and `stopped` come only after every progress stage.
     const passed =
