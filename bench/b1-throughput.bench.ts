@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { openDatabase } from '../src/db/database.ts';
+import { openDatabase } from '../core/db/database.ts';
 import { followMany } from './fanout-clients.ts';
 import type { Benchmark } from './harness.ts';
 import { finish, now, runningWorkload, startApiProcess } from './live-logs.ts';
@@ -52,7 +52,7 @@ const bench: Benchmark = {
       // Baseline: the same rows, one COPY, a plain client.
       const baselineRate = await copyRate(url, await runningWorkload(db.pool), false);
       // For reference: the same COPY without the per-row foreign key trigger, as the writer's batches go
-      // when the role may (see src/sql/copy-logs.ts).
+      // when the role may (see core/sql/copy-logs.ts).
       const uncheckedRate = await copyRate(url, await runningWorkload(db.pool), true);
       const committedRate = LINES / ((committedAt - firstAt) / 1000);
       const receivedRate = LINES / ((receivedAt - firstAt) / 1000);
@@ -70,7 +70,7 @@ const bench: Benchmark = {
         goal: '≥100,000 lines/s committed and ≥0.5× COPY (ours/COPY), 0 dropped',
         met: committedRate >= 100_000 && ratio >= 0.5 && dropped === 0 && received === LINES,
         notes: [
-          `ours skips the per-row foreign key trigger of workload_log (its transaction holds the workload's row lock; src/sql/copy-logs.ts); the baseline, a plain COPY, pays it. The same COPY without the trigger: ${Math.round(uncheckedRate).toLocaleString('en-US')} lines/s, ours/that ${(committedRate / uncheckedRate).toFixed(2)}×.`,
+          `ours skips the per-row foreign key trigger of workload_log (its transaction holds the workload's row lock; core/sql/copy-logs.ts); the baseline, a plain COPY, pays it. The same COPY without the trigger: ${Math.round(uncheckedRate).toLocaleString('en-US')} lines/s, ours/that ${(committedRate / uncheckedRate).toFixed(2)}×.`,
           "The service's stdout reaches the runner's log writer through LogSink.pipe on the child's stdout, the path the local executor uses (no claim loop or stages around it); the writer runs in a process of its own, the API in another, the subscriber here.",
         ],
       };

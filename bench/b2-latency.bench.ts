@@ -1,7 +1,7 @@
 import pg from 'pg';
+import { openDatabase } from '../core/db/database.ts';
 import { createLogWriter } from '../runner/logs/log-writer.ts';
 import { createSdk } from '../sdk/index.ts';
-import { openDatabase } from '../src/db/database.ts';
 import type { Benchmark } from './harness.ts';
 import {
   finish,

@@ -5,6 +5,10 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { loadConfig } from '../core/config.ts';
+import { openDatabase } from '../core/db/database.ts';
+import { freeTcpPort } from '../core/db/embedded.ts';
+import { parseWorkloadUpdate, WORKLOAD_UPDATED_CHANNEL } from '../core/sql/workload-row.ts';
 import { acceptsTcp } from '../runner/readiness.ts';
 import { Runner } from '../runner/runner.ts';
 import { baseServiceEnv } from '../runner/service-env.ts';
@@ -15,12 +19,8 @@ import {
   createSdk,
   StopWorkloadDocument,
 } from '../sdk/index.ts';
-import { loadConfig } from '../src/config.ts';
-import { openDatabase } from '../src/db/database.ts';
-import { freeTcpPort } from '../src/db/embedded.ts';
 import { createNotifyHub } from '../src/live/notify-hub.ts';
 import { buildApp } from '../src/server.ts';
-import { parseWorkloadUpdate, WORKLOAD_UPDATED_CHANNEL } from '../src/sql/workload-row.ts';
 import type { Benchmark } from './harness.ts';
 import { median } from './stats.ts';
 

@@ -1,5 +1,5 @@
+import { openDatabase } from '../core/db/database.ts';
 import { createLogWriter } from '../runner/logs/log-writer.ts';
-import { openDatabase } from '../src/db/database.ts';
 import { followMany } from './fanout-clients.ts';
 import type { Benchmark } from './harness.ts';
 import { finish, now, runningWorkload, spawnPrinter, startApiProcess, writtenAt } from './live-logs.ts';

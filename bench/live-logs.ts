@@ -3,9 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
+import { loadConfig } from '../core/config.ts';
+import { type Database, openDatabase } from '../core/db/database.ts';
 import { createSdk, type Sdk, WorkloadLogsStreamDocument } from '../sdk/index.ts';
-import { loadConfig } from '../src/config.ts';
-import { type Database, openDatabase } from '../src/db/database.ts';
 import { createNotifyHub } from '../src/live/notify-hub.ts';
 import { buildApp } from '../src/server.ts';
 
@@ -99,7 +99,7 @@ export async function startApiProcess(
   options: { runner?: boolean; env?: Record<string, string> } = {},
 ): Promise<{ url: string; pid: number; rssMb(): Promise<number>; stop(): Promise<void> }> {
   const tsx = fileURLToPath(new URL('../node_modules/.bin/tsx', import.meta.url));
-  const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+  const main = fileURLToPath(new URL('../app/start.ts', import.meta.url));
   // BENCH_API_NODE_FLAGS (e.g. `--cpu-prof --trace-gc`): node flags for the API process, which then
   // runs as `node <flags> --import tsx` (tsx's own launcher does not pass node flags on).
   const flags = process.env.BENCH_API_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? [];

@@ -4,8 +4,8 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
-import { type EmbeddedServer, startEmbeddedPostgres } from '../src/db/embedded.ts';
-import { migrate, openOrm } from '../src/db/orm.ts';
+import { type EmbeddedServer, startEmbeddedPostgres } from '../core/db/embedded.ts';
+import { migrate, openOrm } from '../core/db/orm.ts';
 import type { BenchContext, Benchmark, BenchResult } from './harness.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));

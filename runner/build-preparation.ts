@@ -1,4 +1,4 @@
-import type { Executor } from '../src/stages.ts';
+import type { Executor } from '../core/stages.ts';
 import type { ExecutorRegistry } from './executors/index.ts';
 import type { ServiceExecutor, StageContext } from './executors/types.ts';
 

@@ -1,8 +1,8 @@
-import { loadConfig } from '../src/config.ts';
-import { migrate, openOrm } from '../src/db/orm.ts';
+import { loadConfig } from '../core/config.ts';
+import { migrate, openOrm } from '../core/db/orm.ts';
+import { onShutdownSignals } from '../core/shutdown.ts';
 import { Runner } from './runner.ts';
 import { baseServiceEnv } from './service-env.ts';
-import { onShutdownSignals } from './shutdown.ts';
 
 /** `npm run runner`: one runner on its own, against the database of DATABASE_URL. */
 async function main() {

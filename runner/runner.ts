@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import PQueue from 'p-queue';
 import pg from 'pg';
-import type { Config } from '../src/config.ts';
-import { claimWorkloads } from '../src/sql/claim.ts';
-import { WORKLOAD_CREATED_CHANNEL } from '../src/sql/create-workload.ts';
-import { failOrphan } from '../src/sql/fail-orphan.ts';
-import { RUNNER_RESTART_CHANNEL } from '../src/sql/runner-restart.ts';
+import type { Config } from '../core/config.ts';
+import { claimWorkloads } from '../core/sql/claim.ts';
+import { WORKLOAD_CREATED_CHANNEL } from '../core/sql/create-workload.ts';
+import { failOrphan } from '../core/sql/fail-orphan.ts';
+import { RUNNER_RESTART_CHANNEL } from '../core/sql/runner-restart.ts';
 import {
   heartbeat,
   markRestarted,
@@ -13,9 +13,9 @@ import {
   orphanedWorkloads,
   registerRunner,
   stopRequestedIds,
-} from '../src/sql/runners.ts';
-import { getWorkloadRow } from '../src/sql/transition.ts';
-import { parseWorkloadUpdate, WORKLOAD_UPDATED_CHANNEL } from '../src/sql/workload-row.ts';
+} from '../core/sql/runners.ts';
+import { getWorkloadRow } from '../core/sql/transition.ts';
+import { parseWorkloadUpdate, WORKLOAD_UPDATED_CHANNEL } from '../core/sql/workload-row.ts';
 import { createExecutors, type ExecutorRegistry } from './executors/index.ts';
 import { NotificationListener } from './listener.ts';
 import { swappablePool } from './swappable-pool.ts';

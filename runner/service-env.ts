@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { EnvVar } from '../src/db/entities/deployment.ts';
+import type { EnvVar } from '../core/db/entities/deployment.ts';
 
 /**
  * Variables of the runner's own environment a service and its build tools

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { PassThrough, type Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { LogLevel, WorkloadStage } from '../src/stages.ts';
+import type { LogLevel, WorkloadStage } from '../core/stages.ts';
 import type { LogSink } from './logs/types.ts';
 
 /**

@@ -1,10 +1,10 @@
 import type pg from 'pg';
-import type { Config } from '../src/config.ts';
-import type { ClaimedWorkload } from '../src/sql/claim.ts';
-import { PORT_TAKEN, transitionWithPort } from '../src/sql/ports.ts';
-import { transitionWorkload } from '../src/sql/transition.ts';
-import type { WorkloadPatch } from '../src/sql/workload-row.ts';
-import { PROGRESS_STAGES, type WorkloadStage } from '../src/stages.ts';
+import type { Config } from '../core/config.ts';
+import type { ClaimedWorkload } from '../core/sql/claim.ts';
+import { PORT_TAKEN, transitionWithPort } from '../core/sql/ports.ts';
+import { transitionWorkload } from '../core/sql/transition.ts';
+import type { WorkloadPatch } from '../core/sql/workload-row.ts';
+import { PROGRESS_STAGES, type WorkloadStage } from '../core/stages.ts';
 import { BuildPreparation } from './build-preparation.ts';
 import { CancelledError } from './command.ts';
 import type { ExecutorRegistry } from './executors/index.ts';

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Config } from './config.ts';
-import type { Database } from './db/database.ts';
+import type { Config } from '../core/config.ts';
+import type { Database } from '../core/db/database.ts';
 import type { LiveHub } from './live/hub.ts';
 
 /** What every resolver gets: one forked EntityManager per request or operation. */

@@ -1,5 +1,5 @@
 import Docker from 'dockerode';
-import type { Config } from '../../src/config.ts';
+import type { Config } from '../../core/config.ts';
 
 /**
  * How this runner reaches the Docker engine: `DOCKER_HOST` (unix:///path or

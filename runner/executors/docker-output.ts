@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import type { LogLevel } from '../../src/stages.ts';
+import type { LogLevel } from '../../core/stages.ts';
 import type { StageContext } from './types.ts';
 
 /**

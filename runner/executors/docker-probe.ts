@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Config } from '../../src/config.ts';
+import type { Config } from '../../core/config.ts';
 import { dockerClient, engineAddress, engineMessage } from './docker-engine.ts';
 
 /** How long the validate stage waits for the engine to answer a ping. */

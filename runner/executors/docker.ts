@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import type { Config } from '../../src/config.ts';
+import type { Config } from '../../core/config.ts';
 import { buildImage, imageTag } from './docker-build.ts';
 import { startContainer } from './docker-container.ts';
 import { dockerClient } from './docker-engine.ts';

@@ -1,6 +1,6 @@
-import type { Config } from '../../src/config.ts';
-import type { EnvVar } from '../../src/db/entities/deployment.ts';
-import type { WorkloadStage } from '../../src/stages.ts';
+import type { Config } from '../../core/config.ts';
+import type { EnvVar } from '../../core/db/entities/deployment.ts';
+import type { WorkloadStage } from '../../core/stages.ts';
 import type { LogSink } from '../logs/types.ts';
 
 /**

@@ -1,9 +1,9 @@
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
-import { copyLogBatch, type LogRow } from '../../src/sql/copy-logs.ts';
-import { insertLogBatch, logSeqOf, WorkloadGoneError } from '../../src/sql/insert-logs.ts';
-import type { LogLevel, WorkloadStage } from '../../src/stages.ts';
+import { copyLogBatch, type LogRow } from '../../core/sql/copy-logs.ts';
+import { insertLogBatch, logSeqOf, WorkloadGoneError } from '../../core/sql/insert-logs.ts';
+import type { LogLevel, WorkloadStage } from '../../core/stages.ts';
 import { isTransientDatabaseError } from './transient.ts';
 import type { LogSink } from './types.ts';
 import { LineSplitter, normalizeMessage } from './utf8-lines.ts';
@@ -55,8 +55,8 @@ const DEFAULTS = {
 /**
  * The runner's LogSink: one per workload. Entries queue in memory and one
  * batch at a time is written with one NOTIFY: a few rows by one INSERT
- * (src/sql/insert-logs.ts, one round trip), more by COPY in a transaction
- * (src/sql/copy-logs.ts, the cheapest per row). While a batch is in flight
+ * (core/sql/insert-logs.ts, one round trip), more by COPY in a transaction
+ * (core/sql/copy-logs.ts, the cheapest per row). While a batch is in flight
  * the next one grows, so the batch size follows the load: a quiet service
  * gets its line stored within a few ms, a flood gets up to `maxRows` rows
  * per transaction (20,000 rows take ~0.2 s, for which the workload's row

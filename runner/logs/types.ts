@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { LogLevel, WorkloadStage } from '../../src/stages.ts';
+import type { LogLevel, WorkloadStage } from '../../core/stages.ts';
 
 /**
  * Where a workload's log entries go (DESIGN.md §4). One LogSink per workload,

@@ -1,5 +1,5 @@
-import type { Queryable } from '../../src/sql/queryable.ts';
-import { updateWorkload } from '../../src/sql/transition.ts';
+import type { Queryable } from '../../core/sql/queryable.ts';
+import { updateWorkload } from '../../core/sql/transition.ts';
 import type { RunningService, ServiceExecutor, StageContext } from '../executors/types.ts';
 import { waitUntilReady } from '../readiness.ts';
 

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
-import type { Config } from '../../src/config.ts';
-import type { Executor } from '../../src/stages.ts';
-import { resolveInside } from '../../src/validation/paths.ts';
+import type { Config } from '../../core/config.ts';
+import { resolveInside } from '../../core/paths.ts';
+import type { Executor } from '../../core/stages.ts';
 import { probeDocker, probeDockerfileFirst } from '../executors/docker-probe.ts';
 import { StageError } from '../executors/types.ts';
 import type { LogSink } from '../logs/types.ts';

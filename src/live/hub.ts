@@ -1,5 +1,5 @@
-import type { LogEntryRow } from '../sql/read-logs.ts';
-import type { WorkloadRow } from '../sql/workload-row.ts';
+import type { LogEntryRow } from '../../core/sql/read-logs.ts';
+import type { WorkloadRow } from '../../core/sql/workload-row.ts';
 import type { EventBatch } from './event-batch.ts';
 
 /**

@@ -1,13 +1,17 @@
-import type { Database } from '../db/database.ts';
-import { WORKLOAD_LOGS_CHANNEL } from '../sql/insert-logs.ts';
-import { type LogEntryRow, readLogs } from '../sql/read-logs.ts';
-import { readWorkloadState } from '../sql/read-workload-state.ts';
-import { parseWorkloadUpdate, WORKLOAD_UPDATED_CHANNEL, type WorkloadRow } from '../sql/workload-row.ts';
-import { isTerminal } from '../stages.ts';
+import type { Database } from '../../core/db/database.ts';
+import { createPgListener } from '../../core/listen/pg-listener.ts';
+import { WORKLOAD_LOGS_CHANNEL } from '../../core/sql/insert-logs.ts';
+import { type LogEntryRow, readLogs } from '../../core/sql/read-logs.ts';
+import { readWorkloadState } from '../../core/sql/read-workload-state.ts';
+import {
+  parseWorkloadUpdate,
+  WORKLOAD_UPDATED_CHANNEL,
+  type WorkloadRow,
+} from '../../core/sql/workload-row.ts';
+import { isTerminal } from '../../core/stages.ts';
 import { EventBatch } from './event-batch.ts';
 import type { LiveHub } from './hub.ts';
 import { LogStreamOverflowError } from './log-stream-error.ts';
-import { createPgListener } from './pg-listener.ts';
 import { LogSubscriber, UpdateSubscriber } from './subscribers.ts';
 import { type FeedOptions, WorkloadFeed } from './workload-feed.ts';
 import { XactSnapshot } from './xact-snapshot.ts';

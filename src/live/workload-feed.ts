@@ -1,8 +1,8 @@
 import type pg from 'pg';
-import { readLogs } from '../sql/read-logs.ts';
-import { readWorkloadState } from '../sql/read-workload-state.ts';
-import type { WorkloadRow } from '../sql/workload-row.ts';
-import { isTerminal } from '../stages.ts';
+import { readLogs } from '../../core/sql/read-logs.ts';
+import { readWorkloadState } from '../../core/sql/read-workload-state.ts';
+import type { WorkloadRow } from '../../core/sql/workload-row.ts';
+import { isTerminal } from '../../core/stages.ts';
 import type { LogSubscriber, UpdateSubscriber } from './subscribers.ts';
 import { XactSnapshot } from './xact-snapshot.ts';
 

@@ -1,7 +1,7 @@
-import { type Deployment, DeploymentSchema, ProjectSchema } from '../db/entities/index.ts';
+import { type Deployment, DeploymentSchema, ProjectSchema } from '../../core/db/entities/index.ts';
+import { latestWorkload } from '../../core/sql/latest-workload.ts';
+import { deploymentStatus } from '../../core/stages.ts';
 import { notFound } from '../errors.ts';
-import { latestWorkload } from '../sql/latest-workload.ts';
-import { deploymentStatus } from '../stages.ts';
 import { parseEnv, parseHealthCheckPath, parseId, parseName } from '../validation/input.ts';
 import { parseServicePath } from '../validation/paths.ts';
 import { builder } from './builder.ts';

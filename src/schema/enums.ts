@@ -1,4 +1,4 @@
-import { DEPLOYMENT_STATUSES, EXECUTORS, LOG_LEVELS, WORKLOAD_STAGES } from '../stages.ts';
+import { DEPLOYMENT_STATUSES, EXECUTORS, LOG_LEVELS, WORKLOAD_STAGES } from '../../core/stages.ts';
 import { builder } from './builder.ts';
 
 export const WorkloadStageEnum = builder.enumType('WorkloadStage', { values: WORKLOAD_STAGES });

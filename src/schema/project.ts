@@ -1,4 +1,9 @@
-import { type Deployment, DeploymentSchema, type Project, ProjectSchema } from '../db/entities/index.ts';
+import {
+  type Deployment,
+  DeploymentSchema,
+  type Project,
+  ProjectSchema,
+} from '../../core/db/entities/index.ts';
 import { parseId, parseName } from '../validation/input.ts';
 import { parseRootPath } from '../validation/paths.ts';
 import { builder } from './builder.ts';

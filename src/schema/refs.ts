@@ -1,6 +1,6 @@
-import type { Deployment, Project, Runner } from '../db/entities/index.ts';
-import type { LogEntryRow } from '../sql/read-logs.ts';
-import type { WorkloadRow } from '../sql/workload-row.ts';
+import type { Deployment, Project, Runner } from '../../core/db/entities/index.ts';
+import type { LogEntryRow } from '../../core/sql/read-logs.ts';
+import type { WorkloadRow } from '../../core/sql/workload-row.ts';
 import { builder } from './builder.ts';
 
 /**

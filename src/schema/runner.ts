@@ -1,9 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Runner } from '../db/entities/index.ts';
-import { RunnerSchema } from '../db/entities/index.ts';
+import type { Runner } from '../../core/db/entities/index.ts';
+import { RunnerSchema } from '../../core/db/entities/index.ts';
+import type { Queryable } from '../../core/sql/queryable.ts';
+import {
+  countUnconfirmedRestarts,
+  readRunners,
+  requestRunnerRestart,
+} from '../../core/sql/runner-restart.ts';
 import { badInput, notFound } from '../errors.ts';
-import type { Queryable } from '../sql/queryable.ts';
-import { countUnconfirmedRestarts, readRunners, requestRunnerRestart } from '../sql/runner-restart.ts';
 import { parseId } from '../validation/input.ts';
 import { builder } from './builder.ts';
 import { RunnerRef } from './refs.ts';

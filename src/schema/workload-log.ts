@@ -1,9 +1,9 @@
+import { type LogEntryRow, readLogs } from '../../core/sql/read-logs.ts';
+import { getWorkloadRow } from '../../core/sql/transition.ts';
 import { notFound } from '../errors.ts';
 import { abortable } from '../live/abortable.ts';
 import type { EventBatch } from '../live/event-batch.ts';
 import { LogStreamOverflowError } from '../live/log-stream-error.ts';
-import { type LogEntryRow, readLogs } from '../sql/read-logs.ts';
-import { getWorkloadRow } from '../sql/transition.ts';
 import { LOGS_DEFAULT_PAGE, LOGS_MAX_PAGE, parseId, parsePageSize, parseSeq } from '../validation/input.ts';
 import { builder } from './builder.ts';
 import { LogLevelEnum, WorkloadStageEnum } from './enums.ts';

@@ -1,7 +1,7 @@
+import type { Queryable } from '../../core/sql/queryable.ts';
+import { toWorkloadRow, type WorkloadRow } from '../../core/sql/workload-row.ts';
+import type { WorkloadStage } from '../../core/stages.ts';
 import { badInput } from '../errors.ts';
-import type { Queryable } from '../sql/queryable.ts';
-import { toWorkloadRow, type WorkloadRow } from '../sql/workload-row.ts';
-import type { WorkloadStage } from '../stages.ts';
 import { parsePageSize, WORKLOADS_DEFAULT_PAGE, WORKLOADS_MAX_PAGE } from '../validation/input.ts';
 
 /**

@@ -1,8 +1,8 @@
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { loadConfig } from '../../core/config.ts';
 import { createSdk, ProjectsDocument } from '../../sdk/index.ts';
-import { loadConfig } from '../../src/config.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 
 const TOKEN = 'test-token-3f9a';

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { claimWorkloads } from '../../core/sql/claim.ts';
+import { createWorkloadRow } from '../../core/sql/create-workload.ts';
+import { registerRunner } from '../../core/sql/runners.ts';
+import { transitionWorkload } from '../../core/sql/transition.ts';
 import { StopWorkloadDocument, WorkloadLogsDocument } from '../../sdk/index.ts';
-import { claimWorkloads } from '../../src/sql/claim.ts';
-import { createWorkloadRow } from '../../src/sql/create-workload.ts';
-import { registerRunner } from '../../src/sql/runners.ts';
-import { transitionWorkload } from '../../src/sql/transition.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { seedDeployment } from '../support/seed.ts';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWorkloadRow } from '../../src/sql/create-workload.ts';
-import { transitionWorkload } from '../../src/sql/transition.ts';
-import { WORKLOAD_STAGES } from '../../src/stages.ts';
+import { createWorkloadRow } from '../../core/sql/create-workload.ts';
+import { transitionWorkload } from '../../core/sql/transition.ts';
+import { WORKLOAD_STAGES } from '../../core/stages.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { seedDeployment } from '../support/seed.ts';
 

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildProgram } from '../../cli/program.ts';
-import { freeTcpPort } from '../../src/db/embedded.ts';
-import { insertLogBatch } from '../../src/sql/insert-logs.ts';
-import { transitionWorkload } from '../../src/sql/transition.ts';
+import { freeTcpPort } from '../../core/db/embedded.ts';
+import { insertLogBatch } from '../../core/sql/insert-logs.ts';
+import { transitionWorkload } from '../../core/sql/transition.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { killStrayClis, runCli, startCli } from './cli.ts';
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { RUNNER_RESTART_CHANNEL } from '../../src/sql/runner-restart.ts';
+import { RUNNER_RESTART_CHANNEL } from '../../core/sql/runner-restart.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { jsonLines, killStrayClis, runCli } from './cli.ts';
 

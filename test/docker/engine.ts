@@ -1,7 +1,7 @@
 import { describe } from 'vitest';
+import { type Config, loadConfig } from '../../core/config.ts';
 import { dockerClient } from '../../runner/executors/docker-engine.ts';
 import { pingEngine } from '../../runner/executors/docker-probe.ts';
-import { type Config, loadConfig } from '../../src/config.ts';
 
 /**
  * The one place that decides whether the Docker tests run. They need a real

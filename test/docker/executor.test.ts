@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
+import { freeTcpPort } from '../../core/db/embedded.ts';
 import { imageTag } from '../../runner/executors/docker-build.ts';
 import { type RunningService, StageError } from '../../runner/executors/types.ts';
-import { freeTcpPort } from '../../src/db/embedded.ts';
 import { describeDocker, dockerEngine } from './engine.ts';
 import {
   copyFixture,

@@ -2,9 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../core/config.ts';
 import { probeDocker } from '../../runner/executors/docker-probe.ts';
 import { StopWorkloadDocument } from '../../sdk/index.ts';
-import { loadConfig } from '../../src/config.ts';
 import { type Stack, startStack } from './stack.ts';
 
 /**

@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
-import { createWorkloadRow } from '../../src/sql/create-workload.ts';
-import { transitionWorkload } from '../../src/sql/transition.ts';
-import type { WorkloadStage } from '../../src/stages.ts';
+import { createWorkloadRow } from '../../core/sql/create-workload.ts';
+import { transitionWorkload } from '../../core/sql/transition.ts';
+import type { WorkloadStage } from '../../core/stages.ts';
 import { seedDeployment } from '../support/seed.ts';
 
 export const PRINTER = fileURLToPath(new URL('../fixtures/log-printer/print.mjs', import.meta.url));

@@ -1,11 +1,11 @@
 import { Readable } from 'node:stream';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { copyLogBatch } from '../../core/sql/copy-logs.ts';
+import { insertLogBatch, WORKLOAD_LOGS_CHANNEL, WorkloadGoneError } from '../../core/sql/insert-logs.ts';
+import { readLogs } from '../../core/sql/read-logs.ts';
 import { createLogWriter, LogWriteError } from '../../runner/logs/log-writer.ts';
 import { MAX_MESSAGE_BYTES } from '../../runner/logs/utf8-lines.ts';
-import { copyLogBatch } from '../../src/sql/copy-logs.ts';
-import { insertLogBatch, WORKLOAD_LOGS_CHANNEL, WorkloadGoneError } from '../../src/sql/insert-logs.ts';
-import { readLogs } from '../../src/sql/read-logs.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { gaps, killPrinters, runningWorkload, spawnPrinter } from './helpers.ts';
 

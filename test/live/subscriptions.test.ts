@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { LISTENER_APPLICATION_NAME } from '../../core/listen/pg-listener.ts';
+import { transitionWorkload, updateWorkload } from '../../core/sql/transition.ts';
 import { createLogWriter } from '../../runner/logs/log-writer.ts';
 import { WorkloadUpdatedDocument } from '../../sdk/index.ts';
-import { LISTENER_APPLICATION_NAME } from '../../src/live/pg-listener.ts';
-import { transitionWorkload, updateWorkload } from '../../src/sql/transition.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { collectLogs, range } from './collect.ts';

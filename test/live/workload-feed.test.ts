@@ -1,9 +1,9 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWorkloadRow } from '../../core/sql/create-workload.ts';
+import { insertLogBatch } from '../../core/sql/insert-logs.ts';
 import { LogSubscriber } from '../../src/live/subscribers.ts';
 import { WorkloadFeed } from '../../src/live/workload-feed.ts';
-import { createWorkloadRow } from '../../src/sql/create-workload.ts';
-import { insertLogBatch } from '../../src/sql/insert-logs.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { seedDeployment } from '../support/seed.ts';
 

@@ -22,7 +22,7 @@ afterAll(async () => {
 });
 
 /**
- * `tsx src/main.ts` as `npm start` runs it (tsx's own parent process relays
+ * `tsx app/start.ts` as `npm start` runs it (tsx's own parent process relays
  * signals), in a process group of its own like a terminal's foreground job.
  */
 async function start(
@@ -35,7 +35,7 @@ async function start(
     AGENTFORGE_RUNNER: runner,
   };
   delete env.DATABASE_URL;
-  const child = spawn(TSX, ['src/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(TSX, ['app/start.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   children.push(child);
   let output = '';
   child.stdout!.on('data', (d) => (output += d));

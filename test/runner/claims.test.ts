@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RUNNER_RESTART_CHANNEL } from '../../core/sql/runner-restart.ts';
 import { RunnersDocument, StopWorkloadDocument } from '../../sdk/index.ts';
-import { RUNNER_RESTART_CHANNEL } from '../../src/sql/runner-restart.ts';
 import { type Harness, logsOf, portBlock, startHarness, terminal, waitFor } from './harness.ts';
 
 let h: Harness;

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../../core/config.ts';
 import type { ExecutorRegistry } from '../../runner/executors/index.ts';
 import { Runner } from '../../runner/runner.ts';
 import { baseServiceEnv } from '../../runner/service-env.ts';
@@ -16,7 +17,6 @@ import {
   type WorkloadFieldsFragment,
   WorkloadLogsDocument,
 } from '../../sdk/index.ts';
-import { loadConfig } from '../../src/config.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));

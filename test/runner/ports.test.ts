@@ -1,9 +1,9 @@
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWorkloadRow } from '../../core/sql/create-workload.ts';
+import { PORT_TAKEN, transitionWithPort } from '../../core/sql/ports.ts';
+import { getWorkloadRow, transitionWorkload } from '../../core/sql/transition.ts';
 import { allocatePort } from '../../runner/port-allocator.ts';
-import { createWorkloadRow } from '../../src/sql/create-workload.ts';
-import { PORT_TAKEN, transitionWithPort } from '../../src/sql/ports.ts';
-import { getWorkloadRow, transitionWorkload } from '../../src/sql/transition.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { seedDeployment } from '../support/seed.ts';
 import { logsOf, portBlock, startHarness, terminal, waitFor } from './harness.ts';

@@ -1,6 +1,6 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { type Config, loadConfig } from '../../core/config.ts';
 import { createSdk, type Sdk } from '../../sdk/index.ts';
-import { type Config, loadConfig } from '../../src/config.ts';
 import type { LiveHub } from '../../src/live/hub.ts';
 import { createNotifyHub } from '../../src/live/notify-hub.ts';
 import { buildApp } from '../../src/server.ts';

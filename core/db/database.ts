@@ -7,7 +7,7 @@ import { migrate, openOrm } from './orm.ts';
 /**
  * Everything that talks to PostgreSQL: the ORM (one forked EntityManager per
  * request or job) and a plain `pg` pool for the hand-written hot paths in
- * `src/sql/` (claim, stage change, log batches), which need `$n` parameters,
+ * `core/sql/` (claim, stage change, log batches), which need `$n` parameters,
  * arrays and no unit-of-work overhead.
  */
 export interface Database {
