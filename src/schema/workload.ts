@@ -4,9 +4,11 @@ import { cancelPending } from '../../core/sql/cancel-pending.ts';
 import { createWorkloadRow } from '../../core/sql/create-workload.ts';
 import { deploymentWithRoot } from '../../core/sql/deployment-with-root.ts';
 import { failOrphan } from '../../core/sql/fail-orphan.ts';
+import { SQLSTATE, sqlState } from '../../core/sql/queryable.ts';
+import { restartOf } from '../../core/sql/restart-of.ts';
 import { ownerIsGone } from '../../core/sql/runners.ts';
 import { getWorkloadRow, requestStop } from '../../core/sql/transition.ts';
-import type { WorkloadRow } from '../../core/sql/workload-row.ts';
+import type { ResourceUsage as ResourceUsageRow, WorkloadRow } from '../../core/sql/workload-row.ts';
 import { isTerminal } from '../../core/stages.ts';
 import { invalidTransition, notFound } from '../errors.ts';
 import { abortable } from '../live/abortable.ts';
@@ -47,10 +49,52 @@ WorkloadRef.implement({
     exitCode: t.exposeInt('exitCode', { nullable: true }),
     stopRequested: t.exposeBoolean('stopRequested'),
     runnerId: t.exposeID('runnerId', { nullable: true, description: 'The runner that claimed it.' }),
+    restartOf: t.field({
+      type: WorkloadRef,
+      nullable: true,
+      description: 'The workload this one restarts (restart policy); null for one a client created.',
+      resolve: (w, _args, { db }) => (w.restartOf ? getWorkloadRow(db.pool, w.restartOf) : null),
+    }),
+    restart: t.field({
+      type: WorkloadRef,
+      nullable: true,
+      description: 'The restart the restart policy created when this workload ended, if it did.',
+      resolve: (w, _args, { db }) => restartOf(db.pool, w.id),
+    }),
+    attempt: t.exposeInt('attempt', {
+      description: '1 for a workload a client created; one more for each restart of it.',
+    }),
+    scheduledAt: t.expose('scheduledAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'A restart is not started before this time (its backoff).',
+    }),
+    resources: t.field({
+      type: ResourceUsage,
+      nullable: true,
+      description: 'The latest resource sample (every 5 s while running); null before the first.',
+      resolve: (w) => w.resources,
+    }),
+    peakMemoryBytes: t.exposeFloat('peakMemoryBytes', {
+      nullable: true,
+      description: 'The highest memoryBytes sampled.',
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
     startedAt: t.expose('startedAt', { type: 'DateTime', nullable: true }),
     finishedAt: t.expose('finishedAt', { type: 'DateTime', nullable: true }),
+  }),
+});
+
+const ResourceUsage = builder.objectRef<ResourceUsageRow>('ResourceUsage').implement({
+  description: "A sample of a running workload's resource use.",
+  fields: (t) => ({
+    cpuPercent: t.exposeFloat('cpuPercent', {
+      description: 'CPU time used since the previous sample, in percent of one core (200 = two cores busy).',
+    }),
+    memoryBytes: t.exposeFloat('memoryBytes'),
+    pids: t.exposeInt('pids', { description: 'Processes (and threads, for a container) of the workload.' }),
+    sampledAt: t.expose('sampledAt', { type: 'DateTime' }),
   }),
 });
 
@@ -101,7 +145,13 @@ builder.mutationFields((t) => ({
         deployment.rootPath,
         input.servicePath ?? deployment.servicePath,
       );
-      return createWorkloadRow(db.pool, deploymentId, servicePath);
+      try {
+        return await createWorkloadRow(db.pool, deploymentId, servicePath);
+      } catch (error) {
+        // Deleted between the lookup and the insert.
+        if (sqlState(error) === SQLSTATE.foreignKeyViolation) throw notFound('Deployment', deploymentId);
+        throw error;
+      }
     },
   }),
   stopWorkload: t.field({
