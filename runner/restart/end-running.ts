@@ -35,7 +35,13 @@ export async function endRunning(
     await client.query('begin');
     const settings = await readRestartSettings(client, workload.deploymentId);
     const decision = settings
-      ? planRestart(settings.policy, settings.maxRestarts, { ...end, ...workload })
+      ? planRestart(settings.policy, settings.maxRestarts, {
+          stage: end.stage,
+          stopRequested: end.stopRequested,
+          ranMs: end.ranMs,
+          attempt: workload.attempt,
+          restartCount: workload.restartCount,
+        })
       : { restart: null, why: null };
     const now = new Date();
     const entries: LogEntryInput[] = [];
