@@ -35,15 +35,16 @@ export function parseRunningSettings(
   given: Given,
   base: RunningSettings = RUNNING_DEFAULTS,
 ): RunningSettings {
-  for (const [field, value] of Object.entries(given)) {
+  const s = {} as Record<keyof RunningSettings, unknown>;
+  for (const field of Object.keys(RUNNING_DEFAULTS) as (keyof RunningSettings)[]) {
+    const value = given[field];
     if (value === null) throw badInput(`${field} cannot be null: leave it out to keep its value`, field);
+    s[field] = value === undefined ? base[field] : value;
   }
-  const s = {
-    ...base,
-    ...(Object.fromEntries(
-      Object.entries(given).filter(([, v]) => v !== undefined),
-    ) as Partial<RunningSettings>),
-  };
+  return check(s as RunningSettings, given);
+}
+
+function check(s: RunningSettings, given: Given): RunningSettings {
   const interval = s.healthCheckIntervalMs;
   if (interval !== 0 && (interval < MIN_INTERVAL_MS || interval > MAX_INTERVAL_MS)) {
     throw badInput(
