@@ -18,6 +18,7 @@ import { getWorkloadRow } from '../core/sql/transition.ts';
 import { parseWorkloadUpdate, WORKLOAD_UPDATED_CHANNEL, type WorkloadRow } from '../core/sql/workload-row.ts';
 import { createExecutors, type ExecutorRegistry } from './executors/index.ts';
 import { NotificationListener } from './listener.ts';
+import { ResourceSampler } from './resources/sampler.ts';
 import { swappablePool } from './swappable-pool.ts';
 import { WorkloadJob } from './workload-job.ts';
 
@@ -62,6 +63,7 @@ export class Runner {
   private beats = 0;
   private restarting: Promise<void> | undefined;
   private readonly executors: ExecutorRegistry;
+  private readonly sampler: ResourceSampler;
   private readonly log: (line: string) => void;
 
   constructor(private readonly options: RunnerOptions) {
@@ -70,6 +72,7 @@ export class Runner {
     this.queue = new PQueue({ concurrency: options.config.runnerConcurrency });
     this.executors = options.executors ?? createExecutors();
     this.log = options.log ?? (() => {});
+    this.sampler = new ResourceSampler(this.sharedPool, (what, error) => this.report(what, error));
   }
 
   get concurrency(): number {
@@ -102,6 +105,7 @@ export class Runner {
     for (const { job } of this.jobs.values()) job.requestStop('shutdown');
     await Promise.all([...this.jobs.values()].map((j) => j.done));
     await this.queue.onIdle();
+    await this.sampler.stop();
     await markStopped(this.pool, this.id);
     await this.pool.end();
     this.state = 'stopped';
@@ -233,6 +237,7 @@ export class Runner {
       baseEnv: this.options.baseEnv,
       serviceHost: this.options.serviceHost ?? '127.0.0.1',
       onRestartScheduled: (restart: WorkloadRow) => this.wakeAt(restart.scheduledAt),
+      sampler: this.sampler,
     };
   }
 

@@ -14,6 +14,7 @@ import { createLogWriter } from './logs/log-writer.ts';
 import type { LogSink } from './logs/types.ts';
 import { allocatePort, noFreePort } from './port-allocator.ts';
 import { describeExit } from './process-group.ts';
+import type { ResourceSampler } from './resources/sampler.ts';
 import { endRunning } from './restart/end-running.ts';
 import { deployService } from './stages/deploy.ts';
 import { checkService, resolveServiceDir } from './stages/validate.ts';
@@ -29,6 +30,8 @@ export interface JobDeps {
   serviceHost: string;
   /** Told of each restart this runner schedules, so it can claim it when its backoff is over. */
   onRestartScheduled?: (restart: WorkloadRow) => void;
+  /** Samples the resource use of running services (every 5 s). */
+  sampler?: ResourceSampler;
 }
 
 /** Why a workload is being stopped: the user asked, or its runner shuts down. */
@@ -151,6 +154,7 @@ export class WorkloadJob {
     const service = this.service;
     if (!service) throw new Error(`Workload ${this.id} has no running service to supervise`);
     const watching = new AbortController();
+    this.deps.sampler?.add(this.id, service);
     try {
       const outcome = await Promise.race([
         service.exited.then((exit) => ({ kind: 'exited' as const, exit })),
@@ -180,6 +184,7 @@ export class WorkloadJob {
       await this.endRunning('failed', { error, failedStage: 'running', exitCode: exit.code });
     } finally {
       watching.abort();
+      this.deps.sampler?.remove(this.id);
     }
   }
 
