@@ -4,6 +4,7 @@
 // `npm run runner` and the CLI run plain JavaScript, with no loader at run time.
 //
 //   node scripts/build.mjs          build now (npm's `prepare`: after npm install / npm ci)
+//   node scripts/build.mjs --if-stale   only if a source changed (the test suite's global setup)
 //   import { ensureBuilt } from …   rebuild only when a source is newer than the last build
 //
 // Freshness is one stat per source file against a stamp written by the last
@@ -73,6 +74,9 @@ export function build() {
   const out = path.join(ROOT, `.dist-${process.pid}`);
   rmSync(out, { recursive: true, force: true });
   const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  if (!existsSync(tsc)) {
+    throw new Error('Cannot compile dist/: typescript (a dev dependency) is not installed; run npm install');
+  }
   const result = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', out], {
     cwd: ROOT,
     encoding: 'utf8',
@@ -126,5 +130,6 @@ export async function ensureBuilt(log = (line) => console.error(line)) {
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  await withLock(() => build());
+  if (process.argv.includes('--if-stale')) await ensureBuilt();
+  else await withLock(() => build());
 }

@@ -11,7 +11,12 @@ if (!entry?.endsWith('.ts')) {
   console.error('usage: node scripts/run.mjs <source entry>.ts [args…]');
   process.exit(2);
 }
-await ensureBuilt();
+try {
+  await ensureBuilt();
+} catch (error) {
+  console.error(error.message);
+  process.exit(1);
+}
 // The entry sees its own arguments as if it had been started directly.
 process.argv.splice(1, 2, path.join(DIST, entry.replace(/\.ts$/, '.js')));
 await import(pathToFileURL(process.argv[1]).href);
