@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { throwIfCancelled } from './command.ts';
-import { type ServiceExit, StageError } from './executors/types.ts';
+import { outOfMemoryMessage, type ServiceExit, StageError } from './executors/types.ts';
 import { describeExit } from './process-group.ts';
 
 const RETRY_MS = 20;
@@ -63,14 +63,14 @@ export async function waitUntilReady(check: ReadinessCheck): Promise<void> {
   let last: number | string = 'no answer';
   for (;;) {
     throwIfCancelled(check.signal);
-    if (exit) throw new StageError(`Service exited before it was ready (${describeExit(exit)})`);
+    if (exit) throw exitedBeforeReady(exit);
     if (url) {
       last = await httpStatus(url);
       if (typeof last === 'number' && last >= 200 && last < 300) return;
     } else if (await acceptsTcp(check.host, check.port)) {
       return;
     }
-    if (exit) throw new StageError(`Service exited before it was ready (${describeExit(exit)})`);
+    if (exit) throw exitedBeforeReady(exit);
     if (Date.now() >= deadline) {
       const what = url
         ? `GET ${check.healthCheckPath} last answered ${typeof last === 'number' ? `HTTP ${last}` : last}`
@@ -80,4 +80,9 @@ export async function waitUntilReady(check: ReadinessCheck): Promise<void> {
     // An abort ends the sleep early; the next turn of the loop reports it.
     await sleep(RETRY_MS, undefined, { signal: check.signal }).catch(() => undefined);
   }
+}
+
+function exitedBeforeReady(exit: ServiceExit): StageError {
+  if (exit.outOfMemoryMb) return new StageError(outOfMemoryMessage(exit.outOfMemoryMb));
+  return new StageError(`Service exited before it was ready (${describeExit(exit)})`);
 }

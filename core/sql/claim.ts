@@ -10,6 +10,8 @@ export interface ClaimedWorkload {
   healthCheckPath: string | null;
   env: EnvVar[];
   rootPath: string;
+  /** The deployment's limits; null where it has none stored (the runner's defaults apply). */
+  limits: { memoryMb: number | null; cpus: number | null; pids: number | null };
 }
 
 /**
@@ -23,7 +25,7 @@ export interface ClaimedWorkload {
  *   isolation level;
  * - the UPDATE moves them to `validate` and records the owner;
  * - the outer select joins the deployment and project (executor, health
- *   check, env, root path) so the runner needs no second round trip, and
+ *   check, env, limits, root path) so the runner needs no second round trip, and
  *   notifies `workloadUpdated` listeners (delivered at commit).
  */
 export async function claimWorkloads(
@@ -43,7 +45,7 @@ export async function claimWorkloads(
         returning *
      )
      select claimed.*, d."executor" as "deployment_executor", d."health_check_path", d."env",
-            p."root_path", ${notifyWorkloadUpdated('claimed')}
+            d."memory_limit_mb", d."cpu_limit", d."pids_limit", p."root_path", ${notifyWorkloadUpdated('claimed')}
        from claimed
        join "deployment" d on d."id" = claimed."deployment_id"
        join "project" p on p."id" = d."project_id"
@@ -56,5 +58,10 @@ export async function claimWorkloads(
     healthCheckPath: r.health_check_path as string | null,
     env: (r.env ?? []) as EnvVar[],
     rootPath: r.root_path as string,
+    limits: {
+      memoryMb: r.memory_limit_mb as number | null,
+      cpus: r.cpu_limit === null ? null : Number(r.cpu_limit),
+      pids: r.pids_limit as number | null,
+    },
   }));
 }

@@ -153,3 +153,25 @@ export async function gone(pid: number, boundMs = 5_000): Promise<boolean> {
   }
   return true;
 }
+
+/**
+ * Every process below `pid` on this host (through /proc's children lists).
+ * A sandboxed service reports its pids as its own pid namespace numbers
+ * them; these are the host's.
+ */
+export function descendantsOf(pid: number): number[] {
+  const found: number[] = [];
+  const queue = [pid];
+  while (queue.length) {
+    const current = queue.shift()!;
+    let children: string[] = [];
+    try {
+      children = readFileSync(`/proc/${current}/task/${current}/children`, 'utf8').split(' ').filter(Boolean);
+    } catch {}
+    for (const child of children) {
+      found.push(Number(child));
+      queue.push(Number(child));
+    }
+  }
+  return found;
+}
