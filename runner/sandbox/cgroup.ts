@@ -242,23 +242,18 @@ export class Cgroup {
     }
   }
 
-  /**
-   * Groups left behind by a runner that died: everything in each group whose
-   * name `keep` does not claim is killed and the group removed. Returns the
-   * names removed.
-   */
-  static async sweep(keep: (name: string) => boolean | Promise<boolean>): Promise<string[]> {
+  /** Names of the workload groups on this host. */
+  static async names(): Promise<string[]> {
     const l = await getLayout();
     if (typeof l === 'string') return [];
-    const names = await readdir(join(l.pids, PARENT)).catch(() => [] as string[]);
-    const removed: string[] = [];
-    for (const name of names) {
-      if (await keep(name)) continue;
-      const group = new Cgroup(l, name, { memoryMb: 0, cpus: 0, pids: 0 });
-      if (!(await exists(join(l.pids, PARENT, name, 'cgroup.procs')))) continue;
-      await group.remove().catch(() => {});
-      removed.push(name);
-    }
-    return removed;
+    const entries = await readdir(join(l.pids, PARENT), { withFileTypes: true }).catch(() => []);
+    return entries.filter((e) => e.isDirectory()).map((e) => e.name);
+  }
+
+  /** Kills everything in the named group and removes it (a group left by a runner that died). */
+  static async removeByName(name: string): Promise<void> {
+    const l = await getLayout();
+    if (typeof l === 'string') return;
+    await new Cgroup(l, name, { memoryMb: 0, cpus: 0, pids: 0 }).remove();
   }
 }

@@ -95,7 +95,8 @@ async function copyContent(from: FileHandle, to: FileHandle): Promise<void> {
     const { bytesRead } = await from.read(buffer, 0, buffer.length, null);
     if (bytesRead === 0) return;
     let written = 0;
-    while (written < bytesRead) written += (await to.write(buffer, written, bytesRead - written)).bytesWritten;
+    while (written < bytesRead)
+      written += (await to.write(buffer, written, bytesRead - written)).bytesWritten;
   }
 }
 

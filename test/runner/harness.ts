@@ -41,7 +41,14 @@ export interface Harness {
   startRunner(overrides?: Record<string, string>, executors?: ExecutorRegistry): Promise<Runner>;
   deploy(
     servicePath: string,
-    options?: { healthCheckPath?: string; env?: { name: string; value: string }[]; executor?: Executor },
+    options?: {
+      healthCheckPath?: string;
+      env?: { name: string; value: string; secret?: boolean }[];
+      executor?: Executor;
+      memoryLimitMb?: number;
+      cpuLimit?: number;
+      pidsLimit?: number;
+    },
   ): Promise<string>;
   createWorkload(deploymentId: string): Promise<WorkloadFieldsFragment>;
   close(): Promise<void>;
