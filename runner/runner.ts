@@ -277,11 +277,16 @@ export class Runner {
       if (await failOrphan(this.pool, row))
         this.log(`Workload ${row.id}: failed, runner ${row.runnerId} stopped responding`);
     }
-    if (this.executors.local) {
-      for (const id of await sweepLeftovers(this.pool, this.options.config.workDir))
-        this.log(`Workload ${id}: removed its working copy and cgroup, left by a runner that is gone`);
+    // What dead runners left: a failure here is reported, and the next sweep tries again.
+    try {
+      if (this.executors.local) {
+        for (const id of await sweepLeftovers(this.pool, this.options.config.workDir))
+          this.log(`Workload ${id}: removed its working copy and cgroup, left by a runner that is gone`);
+      }
+      if (this.executors.docker) await removeOrphanContainers(this.pool, this.options.config, this.log);
+    } catch (error) {
+      this.report('sweeping what gone runners left failed', error);
     }
-    if (this.executors.docker) await removeOrphanContainers(this.pool, this.options.config, this.log);
   }
 
   private report(what: string, error: unknown): void {

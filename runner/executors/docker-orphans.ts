@@ -25,7 +25,7 @@ export async function removeOrphanContainers(
     return 0;
   }
   const owners = [
-    ...new Set(containers.map((c) => c.Labels[LABEL_RUNNER]).filter((id): id is string => !!id)),
+    ...new Set(containers.map((c) => c.Labels?.[LABEL_RUNNER]).filter((id): id is string => !!id)),
   ];
   const gone = await goneRunnerIds(
     db,
@@ -33,12 +33,12 @@ export async function removeOrphanContainers(
   );
   let removed = 0;
   for (const info of containers) {
-    const runner = info.Labels[LABEL_RUNNER];
+    const runner = info.Labels?.[LABEL_RUNNER];
     if (!runner || !gone.has(runner)) continue;
     await removeContainer(docker.getContainer(info.Id));
     removed++;
     log(
-      `Removed container ${info.Id.slice(0, 12)} of workload ${info.Labels[LABEL_WORKLOAD]}: its runner ${runner} is gone`,
+      `Removed container ${info.Id.slice(0, 12)} of workload ${info.Labels?.[LABEL_WORKLOAD]}: its runner ${runner} is gone`,
     );
   }
   return removed;

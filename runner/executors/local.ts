@@ -4,7 +4,13 @@ import { stopGroup } from '../process-group.ts';
 import { probeSandbox } from '../sandbox/availability.ts';
 import { Confinement } from '../sandbox/confinement.ts';
 import { pipeByStage } from '../stage-output.ts';
-import { type RunningService, type ServiceExecutor, type StageContext, StageError } from './types.ts';
+import {
+  type ResourceUsage,
+  type RunningService,
+  type ServiceExecutor,
+  type StageContext,
+  StageError,
+} from './types.ts';
 
 /**
  * Runs the service as processes on this host, each command (install, build,
@@ -119,6 +125,12 @@ export class LocalExecutor implements ServiceExecutor {
         return exited;
       },
     };
+  }
+
+  async usage(ctx: StageContext): Promise<ResourceUsage | undefined> {
+    const made = this.confinements.get(ctx.workloadId);
+    const cgroup = made && (await made.catch(() => undefined))?.cgroup;
+    return cgroup?.usage().catch(() => undefined);
   }
 
   async release(ctx: StageContext): Promise<void> {

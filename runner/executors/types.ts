@@ -87,6 +87,18 @@ export interface ServiceExecutor<Prepared = unknown> {
    * working copy, its cgroup). Optional; never rejects.
    */
   release?(ctx: StageContext): Promise<void>;
+  /**
+   * What the workload uses now (memory bytes, CPU seconds so far,
+   * processes), read from its cgroup; undefined when there is none.
+   * Optional.
+   */
+  usage?(ctx: StageContext): Promise<ResourceUsage | undefined>;
+}
+
+export interface ResourceUsage {
+  memoryBytes: number;
+  cpuSeconds: number;
+  pids: number;
 }
 
 /** Thrown for an expected failure of a stage: the message becomes the workload's error. */

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -181,4 +181,17 @@ export function descendantsOf(pid: number): number[] {
     }
   }
   return found;
+}
+
+/** The host pids in a local workload's cgroup (v2 or v1), or [] when it has none. */
+export function cgroupPids(workloadId: string): number[] {
+  const v2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
+  const file = v2
+    ? `/sys/fs/cgroup/agentforge/${workloadId}/cgroup.procs`
+    : `/sys/fs/cgroup/pids/agentforge/${workloadId}/cgroup.procs`;
+  try {
+    return readFileSync(file, 'utf8').split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
 }

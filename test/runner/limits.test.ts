@@ -1,7 +1,11 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Cgroup } from '../../runner/sandbox/cgroup.ts';
 import { StopWorkloadDocument } from '../../sdk/index.ts';
-import { type Harness, logsOf, portBlock, startHarness, terminal, waitFor } from './harness.ts';
+import { gone, type Harness, logsOf, portBlock, startHarness, terminal, waitFor } from './harness.ts';
 
 /** A deployment's limits through the workload's cgroup (v1 on these machines, v2 elsewhere). */
 let h: Harness;
@@ -15,6 +19,34 @@ afterAll(() => h?.close());
 const V2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
 const group = (controller: string, id: string) =>
   V2 ? `/sys/fs/cgroup/agentforge/${id}` : `/sys/fs/cgroup/${controller}/agentforge/${id}`;
+
+describe('a workload cgroup', () => {
+  it('reads its usage (memory, CPU seconds, processes) and kills everything in it on removal', async () => {
+    const group = await Cgroup.create(`test-${randomUUID()}`, { memoryMb: 256, cpus: 1, pids: 32 });
+    expect(typeof group, String(group)).toBe('object');
+    const cgroup = group as Cgroup;
+    const child = spawn(
+      process.execPath,
+      ['-e', 'let x = 0; for (let i = 0; i < 3e7; i++) x += i; setInterval(() => {}, 1000)'],
+      {
+        stdio: 'ignore',
+      },
+    );
+    try {
+      await cgroup.add(child.pid!);
+      await sleep(1_500);
+      const usage = await cgroup.usage();
+      expect(usage.pids).toBeGreaterThanOrEqual(1);
+      expect(usage.memoryBytes).toBeGreaterThan(1024 * 1024);
+      expect(usage.cpuSeconds).toBeGreaterThan(0);
+      expect(await cgroup.pids()).toContain(child.pid);
+    } finally {
+      await cgroup.remove();
+    }
+    expect(await gone(child.pid!)).toBe(true);
+    expect(cgroup.dirs.some((dir) => existsSync(dir))).toBe(false);
+  });
+});
 
 describe('limits', () => {
   it('puts the service in a cgroup with the deployment limits', async () => {
