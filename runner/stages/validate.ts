@@ -9,7 +9,7 @@ import { readManifest, startCommand } from '../manifest.ts';
 import { probeSandbox } from '../sandbox/availability.ts';
 
 /**
- * What validate (DESIGN.md §3) checks. It runs in two steps, so that work
+ * What validate (docs/architecture.md, "Stage machine") checks. It runs in two steps, so that work
  * for build can start once the directory is known (see WorkloadJob):
  * `resolveServiceDir`, then `checkService`. Both throw StageError naming
  * the problem.
