@@ -13,6 +13,7 @@ import {
 } from './bwrap.ts';
 import { Cgroup } from './cgroup.ts';
 import { type ServiceIdentity, serviceIdentity } from './identity.ts';
+import { ensureReachable } from './reachable.ts';
 import { SANDBOX_FDS, spawnSandboxed } from './sandbox-process.ts';
 import { makeWorkingCopy, removeWorkingCopy } from './working-copy.ts';
 
@@ -62,6 +63,9 @@ export class Confinement {
     const identity =
       input.sandboxed || runnerIsRoot ? serviceIdentity(input.config, input.deploymentId) : undefined;
     await mkdir(input.config.workDir, { recursive: true, mode: 0o711 });
+    if (input.sandboxed && runnerIsRoot) {
+      await ensureReachable(input.config.workDir, [input.config.workDir, input.config.dataDir]);
+    }
     const hostDir = join(input.config.workDir, input.workloadId);
     await removeWorkingCopy(hostDir);
     const created = await Cgroup.create(input.workloadId, input.limits);

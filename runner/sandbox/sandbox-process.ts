@@ -136,6 +136,11 @@ export function spawnSandboxed(
         if (cgroup && inner) await cgroup.add(inner);
         blockPipe.end('1');
       } catch (error) {
+        // The sandbox failed while being set up: its stderr says why, and its exit is the failure.
+        if ((error as NodeJS.ErrnoException).code === 'ESRCH') {
+          resolve(proc);
+          return;
+        }
         killGroup(proc.pid, 'SIGKILL');
         reject(new SpawnError(invocation.file, undefined, { cause: error }));
         return;
