@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RUNNER_RESTART_CHANNEL } from '../../core/sql/runner-restart.ts';
 import { RunnersDocument, StopWorkloadDocument } from '../../sdk/index.ts';
