@@ -16,9 +16,11 @@ import {
 } from '../core/sql/runners.ts';
 import { getWorkloadRow } from '../core/sql/transition.ts';
 import { parseWorkloadUpdate, WORKLOAD_UPDATED_CHANNEL, type WorkloadRow } from '../core/sql/workload-row.ts';
+import { removeOrphanContainers } from './executors/docker-orphans.ts';
 import { createExecutors, type ExecutorRegistry } from './executors/index.ts';
 import { NotificationListener } from './listener.ts';
 import { ResourceSampler } from './resources/sampler.ts';
+import { sweepLeftovers } from './sandbox/leftovers.ts';
 import { swappablePool } from './swappable-pool.ts';
 import { WorkloadJob } from './workload-job.ts';
 
@@ -288,11 +290,26 @@ export class Runner {
     }
   }
 
-  /** Fails live workloads of runners that stopped heartbeating long ago (crashed, killed). */
+  /**
+   * Fails live workloads of runners that stopped heartbeating long ago
+   * (crashed, killed), then removes what such runners left: working copies
+   * and cgroups on this host (anything still running in them is killed),
+   * containers on this runner's Docker engine.
+   */
   private async sweepOrphans(): Promise<void> {
     for (const row of await orphanedWorkloads(this.pool, this.id)) {
       if (await failOrphan(this.pool, row))
         this.log(`Workload ${row.id}: failed, runner ${row.runnerId} stopped responding`);
+    }
+    // What dead runners left: a failure here is reported, and the next sweep tries again.
+    try {
+      if (this.executors.local) {
+        for (const id of await sweepLeftovers(this.pool, this.options.config.workDir))
+          this.log(`Workload ${id}: removed its working copy and cgroup, left by a runner that is gone`);
+      }
+      if (this.executors.docker) await removeOrphanContainers(this.pool, this.options.config, this.log);
+    } catch (error) {
+      this.report('sweeping what gone runners left failed', error);
     }
   }
 
