@@ -116,8 +116,15 @@ export class LocalExecutor implements ServiceExecutor {
       );
       return exit;
     });
+    const cgroup = confinement.cgroup;
     return {
       pid: proc.pid,
+      // Resources come from the workload's cgroup where it has one (its
+      // processes, however they were spawned); otherwise the sampler reads
+      // the process group from /proc.
+      ...(cgroup && {
+        readUsage: async () => ({ ...(await cgroup.usage()), at: performance.now() }),
+      }),
       exited,
       stop: async (timeoutMs: number) => {
         stopping ??= stopGroup(proc, timeoutMs);
