@@ -1,3 +1,4 @@
+import { API_TOKEN } from './live-logs.ts';
 import { openRawWebSocket, type RawWebSocket } from './raw-websocket.ts';
 
 /**
@@ -85,7 +86,7 @@ export async function followMany(
       onError: (error) => rejectEnd(error),
     });
     sockets.push(ws);
-    ws.send(JSON.stringify({ type: 'connection_init', payload: {} }));
+    ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${API_TOKEN}` } }));
     await subscribed;
   };
   await Promise.all(Array.from({ length: count }, (_, index) => follow(index)));
