@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import type pg from 'pg';
 import WebSocket from 'ws';
@@ -97,5 +98,55 @@ export function rawRequest(
     });
     req.once('error', reject);
     req.end(options.body);
+  });
+}
+
+/**
+ * Upgrades to a WebSocket by hand and sends one binary frame of `bytes`
+ * (masked with a zero key, so the payload needs no work), 1 MiB at a time
+ * while the server reads. Resolves with the close code the server sends.
+ */
+export function sendHugeFrame(url: string, bytes: number): Promise<number> {
+  const key = randomBytes(16).toString('base64');
+  return new Promise((resolve, reject) => {
+    const req = request(url, {
+      headers: {
+        Connection: 'Upgrade',
+        Upgrade: 'websocket',
+        'Sec-WebSocket-Version': '13',
+        'Sec-WebSocket-Key': key,
+        'Sec-WebSocket-Protocol': 'graphql-transport-ws',
+      },
+    });
+    req.once('error', reject);
+    req.once('response', (res) => reject(new Error(`no upgrade: HTTP ${res.statusCode}`)));
+    req.once('upgrade', (_res, socket) => {
+      let received = Buffer.alloc(0);
+      socket.on('data', (chunk: Buffer) => {
+        received = Buffer.concat([received, chunk]);
+        // A close frame: 0x88, its length, then the code.
+        if (received.length >= 4 && received[0] === 0x88) {
+          resolve(received.readUInt16BE(2));
+          socket.destroy();
+        }
+      });
+      socket.on('error', () => {});
+      socket.on('close', () => resolve(0));
+      const header = Buffer.alloc(14);
+      header[0] = 0x82;
+      header[1] = 0x80 | 127;
+      header.writeBigUInt64BE(BigInt(bytes), 2);
+      // Mask key 0 0 0 0 (bytes 10-13).
+      socket.write(header);
+      const chunk = Buffer.alloc(1024 * 1024, 0x61);
+      let sent = 0;
+      const pump = () => {
+        while (sent < bytes && !socket.destroyed) {
+          sent += chunk.length;
+          if (!socket.write(chunk)) return void socket.once('drain', pump);
+        }
+      };
+      pump();
+    });
   });
 }

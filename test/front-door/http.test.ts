@@ -91,7 +91,10 @@ describe('cross-origin requests', () => {
       { 'content-type': 'text/plain', body: JSON.stringify({ query: createProject('evil-text') }) },
     ];
     for (const origin of ['http://evil.example', 'http://127.0.0.1:3001']) {
-      for (const credentials of [{ cookie }, { authorization: app.authorization }, {}]) {
+      for (const credentials of [{ cookie }, { authorization: app.authorization }, {}] as Record<
+        string,
+        string
+      >[]) {
         for (const { body, ...type } of attempts) {
           const res = await rawRequest(`${own}/graphql`, {
             method: 'POST',
