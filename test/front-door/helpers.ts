@@ -148,5 +148,6 @@ export function sendHugeFrame(url: string, bytes: number): Promise<number> {
       };
       pump();
     });
+    req.end();
   });
 }
