@@ -299,8 +299,7 @@ describe('errors', () => {
         ).stdout,
       );
       const w = JSON.parse(
-        (await runCli(['workload', 'create', '--deployment', d.id, '--json', '--token', SECRET], url))
-          .stdout,
+        (await runCli(['workload', 'create', '--deployment', d.id, '--json', '--token', SECRET], url)).stdout,
       );
       await runCli(['workload', 'stop', w.id, '--token', SECRET], url);
       const followed = await runCli(['workload', 'logs', w.id, '--follow', '--token', SECRET], url);
