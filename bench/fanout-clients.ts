@@ -87,7 +87,8 @@ export async function followMany(
     });
     sockets.push(ws);
     ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${API_TOKEN}` } }));
-    await subscribed;
+    // A socket closed before its ack (the server's connection limits) fails the run instead of hanging it.
+    await Promise.race([subscribed, end]);
   };
   await Promise.all(Array.from({ length: count }, (_, index) => follow(index)));
   return {
