@@ -45,9 +45,9 @@ export const WS_AUTH_TIMEOUT_MS = 5_000;
 /** Rows of one catch-up read of a log (a page ends earlier when CATCH_UP_PAGE_BYTES is reached). */
 export const CATCH_UP_PAGE_ROWS = 2_000;
 /** Message bytes of one catch-up read: a subscription holds at most about this much of a page. */
-export const CATCH_UP_PAGE_BYTES = 256 * 1024;
+export const CATCH_UP_PAGE_BYTES = 1024 * 1024;
 /** Message bytes of the entries handed to a subscriber in one step (one WebSocket write burst). */
-export const LOG_BATCH_BYTES = 64 * 1024;
+export const LOG_BATCH_BYTES = 1024 * 1024;
 /**
  * A subscriber whose socket has not taken the previous step's entries for
  * this long has stopped reading: it is closed with LOG_STREAM_OVERFLOW.

@@ -25,7 +25,6 @@ const NAMED: Record<string, string> = { '\r': '\\r', '\n': '\\n', '\b': '\\b', '
 
 /** C0 controls but tab, DEL and C1 controls as visible escapes; the backslash itself stays as it is. */
 export function escapeControls(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters to find
   return text.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g, (char) => {
     return NAMED[char] ?? `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`;
   });

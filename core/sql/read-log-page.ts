@@ -54,3 +54,25 @@ export async function readLogPage(
   }));
   return { entries, full };
 }
+
+/**
+ * How many rows the next page of a reader should scan. The byte bound is
+ * applied after PostgreSQL has summed the rows the scan returned, so a page
+ * of 2,000 rows of 4 KB lines cut at 1 MiB made PostgreSQL read 8 MB to
+ * return one. The scan is therefore sized from the last page: twice as many
+ * rows as the byte bound let through, growing back (doubling) while pages
+ * are not cut by bytes, never more than `max`.
+ */
+export class PageRows {
+  next: number;
+  constructor(private readonly max: number) {
+    this.next = max;
+  }
+
+  update(page: LogPage): void {
+    const cutByBytes = page.full && page.entries.length < this.next;
+    this.next = cutByBytes
+      ? Math.max(16, Math.min(this.max, page.entries.length * 2))
+      : Math.min(this.max, this.next * 2);
+  }
+}

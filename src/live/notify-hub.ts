@@ -1,7 +1,7 @@
 import type { Database } from '../../core/db/database.ts';
 import { createPgListener } from '../../core/listen/pg-listener.ts';
 import { WORKLOAD_LOGS_CHANNEL } from '../../core/sql/insert-logs.ts';
-import { readLogPage } from '../../core/sql/read-log-page.ts';
+import { PageRows, readLogPage } from '../../core/sql/read-log-page.ts';
 import type { LogEntryRow } from '../../core/sql/read-logs.ts';
 import { readWorkloadState } from '../../core/sql/read-workload-state.ts';
 import {
@@ -37,9 +37,9 @@ export interface NotifyHubOptions {
   /** Message bytes a subscriber may have waiting in memory (default 4 MiB). */
   subscriberBufferBytes?: number;
   /**
-   * A subscriber whose previous entries took this long to be taken by its
-   * socket, or that is more than subscriberBuffer entries behind and has not
-   * read for this long, is closed (default 5 s).
+   * A subscriber more than subscriberBuffer entries behind that has not read
+   * for this long is closed (default 5 s). One whose socket took nothing for
+   * SUBSCRIBER_STALL_MS is closed too (see handOver).
    */
   stallMs?: number;
   onError?: (error: unknown) => void;
@@ -225,11 +225,14 @@ export function createNotifyHub(db: Database, options: NotifyHubOptions = {}): N
     sub: LogSubscriber,
     until: number,
   ): AsyncGenerator<EventBatch<LogEntryRow>> {
+    const rows = new PageRows(feedOptions.pageSize);
     while (sub.cursor < until && !sub.overflowed) {
-      const { entries } = await readLogPage(db.pool, feed.workloadId, sub.cursor, {
-        rows: Math.min(feedOptions.pageSize, until - sub.cursor),
+      const page = await readLogPage(db.pool, feed.workloadId, sub.cursor, {
+        rows: Math.min(rows.next, until - sub.cursor),
         bytes: CATCH_UP_PAGE_BYTES,
       });
+      const { entries } = page;
+      rows.update(page);
       if (entries.length === 0) return;
       for (let at = 0; at < entries.length; ) {
         const end = batchEnd(entries, at);
@@ -245,7 +248,7 @@ export function createNotifyHub(db: Database, options: NotifyHubOptions = {}): N
   /**
    * Hands `batch` (ending at sub.cursor) to the subscription. The step
    * comes back once the socket took it: its sender waits while a socket has
-   * a lot unwritten, at most stallMs. A step that took that long means the
+   * a lot unwritten, at most SUBSCRIBER_STALL_MS. A step that took that long means the
    * client stopped reading: the subscription ends with LOG_STREAM_OVERFLOW
    * and the last seq it was given, during catch-up as well as live.
    */
@@ -255,7 +258,7 @@ export function createNotifyHub(db: Database, options: NotifyHubOptions = {}): N
   ): AsyncGenerator<EventBatch<LogEntryRow>> {
     const handedAt = Date.now();
     yield new EventBatch(batch);
-    if (Date.now() - handedAt >= feedOptions.stallMs) {
+    if (Date.now() - handedAt >= SUBSCRIBER_STALL_MS) {
       throw new LogStreamOverflowError(sub.cursor, 'stalled');
     }
   }

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { readLogPage } from '../../core/sql/read-log-page.ts';
+import { PageRows, readLogPage } from '../../core/sql/read-log-page.ts';
 import { readWorkloadState } from '../../core/sql/read-workload-state.ts';
 import type { WorkloadRow } from '../../core/sql/workload-row.ts';
 import { isTerminal } from '../../core/stages.ts';
@@ -49,12 +49,15 @@ export class WorkloadFeed {
   private busy = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private lastReadAt = Date.now();
+  private readonly pageRows: PageRows;
 
   constructor(
     private readonly pool: pg.Pool,
     readonly workloadId: string,
     private readonly options: FeedOptions,
-  ) {}
+  ) {
+    this.pageRows = new PageRows(options.pageSize);
+  }
 
   get idle(): boolean {
     return this.logSubscribers.size === 0 && this.updateSubscribers.size === 0;
@@ -171,10 +174,12 @@ export class WorkloadFeed {
     const toEnd = this.wantToEnd;
     this.wantToEnd = false;
     this.lastReadAt = Date.now();
-    const { entries, full } = await readLogPage(this.pool, this.workloadId, after, {
-      rows: this.options.pageSize,
+    const page = await readLogPage(this.pool, this.workloadId, after, {
+      rows: this.pageRows.next,
       bytes: this.options.pageBytes ?? Number.MAX_SAFE_INTEGER,
     });
+    this.pageRows.update(page);
+    const { entries, full } = page;
     const last = entries.at(-1);
     if (last) this.logSeq = last.seq;
     // A full page may not be the end. A known committed seq (wantLogs) is never dropped: a NOTIFY that

@@ -16,9 +16,12 @@ export async function fillLog(pool: pg.Pool, workloadId: string, n: number, size
   );
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: graphql-transport-ws payloads, asserted field by field in the tests
+type Payload = any;
+
 export interface RawSocket {
   ws: WebSocket;
-  messages: { id?: string; type: string; payload?: any }[];
+  messages: { id?: string; type: string; payload?: Payload }[];
   closed: Promise<{ code: number; reason: string }>;
   send(message: unknown): void;
   /** Resolves once a message satisfies `test` (the test's own timeout bounds it). */
