@@ -1,5 +1,5 @@
 /**
- * The workload stage machine (DESIGN.md §3). This table is the only place the
+ * The workload stage machine (docs/architecture.md, "Stage machine"). This table is the only place the
  * allowed moves are written down; `sql/transition.ts` enforces them in the
  * database with a conditional UPDATE.
  */
@@ -41,6 +41,9 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export const EXECUTORS = ['auto', 'local', 'docker'] as const;
 export type Executor = (typeof EXECUTORS)[number];
+
+export const RESTART_POLICIES = ['never', 'on_failure', 'always'] as const;
+export type RestartPolicy = (typeof RESTART_POLICIES)[number];
 
 export const DEPLOYMENT_STATUSES = ['idle', 'deploying', 'running', 'stopped', 'failed'] as const;
 export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];

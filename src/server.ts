@@ -16,6 +16,7 @@ import type { LiveHub } from './live/hub.ts';
 import { shareSubscriptionExecution } from './live/shared-execution.ts';
 import { LogBudget } from './log-budget.ts';
 import { schema } from './schema/index.ts';
+import { createLoaders } from './services/loaders.ts';
 import { serveWebSockets } from './ws-endpoint.ts';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -100,7 +101,10 @@ export function buildApp({ config, apiToken, db, live, log = () => {} }: AppOpti
       graphiql.plugin,
       shareSubscriptionExecution(),
     ],
-    context: () => ({ config, db, em: db.orm.em.fork(), live, logBudget: new LogBudget() }),
+    context: () => {
+      const em = db.orm.em.fork();
+      return { config, db, em, live, loaders: createLoaders(db.pool, em), logBudget: new LogBudget() };
+    },
   });
 
   const server = createServer((req, res) => {

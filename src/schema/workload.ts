@@ -1,21 +1,14 @@
-import type pg from 'pg';
-import { DeploymentSchema } from '../../core/db/entities/index.ts';
-import { cancelPending } from '../../core/sql/cancel-pending.ts';
-import { createWorkloadRow } from '../../core/sql/create-workload.ts';
-import { deploymentWithRoot } from '../../core/sql/deployment-with-root.ts';
-import { failOrphan } from '../../core/sql/fail-orphan.ts';
-import { ownerIsGone } from '../../core/sql/runners.ts';
-import { getWorkloadRow, requestStop } from '../../core/sql/transition.ts';
-import type { WorkloadRow } from '../../core/sql/workload-row.ts';
-import { isTerminal } from '../../core/stages.ts';
-import { invalidTransition, notFound } from '../errors.ts';
+import { getWorkloadRow } from '../../core/sql/transition.ts';
+import type { ResourceUsage as ResourceUsageRow } from '../../core/sql/workload-row.ts';
+import { notFound } from '../errors.ts';
 import { abortable } from '../live/abortable.ts';
+import { createWorkload } from '../services/create-workload.ts';
+import { stopWorkload } from '../services/stop-workload.ts';
+import { workloadConnection } from '../services/workload-page.ts';
 import { parseId } from '../validation/input.ts';
-import { parseServicePath } from '../validation/paths.ts';
 import { builder } from './builder.ts';
 import { ExecutorEnum, WorkloadStageEnum } from './enums.ts';
 import { DeploymentRef, WorkloadConnection, WorkloadRef } from './refs.ts';
-import { workloadPage } from './workload-page.ts';
 
 WorkloadRef.implement({
   description:
@@ -25,7 +18,7 @@ WorkloadRef.implement({
     deploymentId: t.exposeID('deploymentId'),
     deployment: t.field({
       type: DeploymentRef,
-      resolve: (w, _args, { em }) => em.findOneOrFail(DeploymentSchema, { id: w.deploymentId }),
+      resolve: (w, _args, { loaders }) => loaders.deployment.load(w.deploymentId),
     }),
     servicePath: t.exposeString('servicePath'),
     stage: t.field({ type: WorkloadStageEnum, resolve: (w) => w.stage }),
@@ -47,10 +40,52 @@ WorkloadRef.implement({
     exitCode: t.exposeInt('exitCode', { nullable: true }),
     stopRequested: t.exposeBoolean('stopRequested'),
     runnerId: t.exposeID('runnerId', { nullable: true, description: 'The runner that claimed it.' }),
+    restartOf: t.field({
+      type: WorkloadRef,
+      nullable: true,
+      description: 'The workload this one restarts (restart policy); null for one a client created.',
+      resolve: (w, _args, { loaders }) => (w.restartOf ? loaders.workload.load(w.restartOf) : null),
+    }),
+    restart: t.field({
+      type: WorkloadRef,
+      nullable: true,
+      description: 'The restart the restart policy created when this workload ended, if it did.',
+      resolve: (w, _args, { loaders }) => loaders.restartOf.load(w.id),
+    }),
+    attempt: t.exposeInt('attempt', {
+      description: '1 for a workload a client created; one more for each restart of it.',
+    }),
+    scheduledAt: t.expose('scheduledAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'A restart is not started before this time (its backoff).',
+    }),
+    resources: t.field({
+      type: ResourceUsage,
+      nullable: true,
+      description: 'The latest resource sample (every 5 s while running); null before the first.',
+      resolve: (w) => w.resources,
+    }),
+    peakMemoryBytes: t.exposeFloat('peakMemoryBytes', {
+      nullable: true,
+      description: 'The highest memoryBytes sampled.',
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
     startedAt: t.expose('startedAt', { type: 'DateTime', nullable: true }),
     finishedAt: t.expose('finishedAt', { type: 'DateTime', nullable: true }),
+  }),
+});
+
+const ResourceUsage = builder.objectRef<ResourceUsageRow>('ResourceUsage').implement({
+  description: "A sample of a running workload's resource use.",
+  fields: (t) => ({
+    cpuPercent: t.exposeFloat('cpuPercent', {
+      description: 'CPU time used since the previous sample, in percent of one core (200 = two cores busy).',
+    }),
+    memoryBytes: t.exposeFloat('memoryBytes'),
+    pids: t.exposeInt('pids', { description: 'Processes (and threads, for a container) of the workload.' }),
+    sampledAt: t.expose('sampledAt', { type: 'DateTime' }),
   }),
 });
 
@@ -78,90 +113,30 @@ builder.queryFields((t) => ({
       after: t.arg.string(),
     },
     resolve: (_root, args, { db }) =>
-      workloadPage(db.pool, {
+      workloadConnection(db.pool, {
         ...args,
         deploymentId: args.deploymentId ? parseId(args.deploymentId, 'deploymentId') : null,
       }),
   }),
 }));
 
-/** How long stopWorkload waits for the owning runner beyond STOP_TIMEOUT_MS. */
-const STOP_WAIT_MARGIN_MS = 15_000;
-
 builder.mutationFields((t) => ({
   createWorkload: t.field({
     type: WorkloadRef,
     description: 'Creates a pending workload; a runner claims it and takes it through the stages.',
     args: { input: t.arg({ type: CreateWorkloadInput, required: true }) },
-    resolve: async (_root, { input }, { db }) => {
-      const deploymentId = parseId(input.deploymentId, 'deploymentId');
-      const deployment = await deploymentWithRoot(db.pool, deploymentId);
-      if (!deployment) throw notFound('Deployment', deploymentId);
-      const servicePath = await parseServicePath(
-        deployment.rootPath,
-        input.servicePath ?? deployment.servicePath,
-      );
-      return createWorkloadRow(db.pool, deploymentId, servicePath);
-    },
+    resolve: (_root, { input }, { db }) =>
+      createWorkload(db.pool, parseId(input.deploymentId, 'deploymentId'), input.servicePath),
   }),
   stopWorkload: t.field({
     type: WorkloadRef,
     description:
       'Stops a running workload or cancels one still on its way; returns once it is terminal (stopped or failed).',
     args: { id: t.arg.id({ required: true }) },
-    resolve: async (_root, args, { db, live, config }) => {
-      const id = parseId(args.id);
-      const current = await getWorkloadRow(db.pool, id);
-      if (!current) throw notFound('Workload', id);
-      if (isTerminal(current.stage)) {
-        throw invalidTransition(
-          `Workload ${id} is already ${current.stage}: only a live workload can be stopped`,
-        );
-      }
-      if (current.stage === 'pending') {
-        const cancelled = await cancelPending(db.pool, id);
-        if (cancelled) return cancelled;
-      }
-      const requested = await requestStop(db.pool, id);
-      if (!requested) return (await getWorkloadRow(db.pool, id))!;
-      // Nobody is left to stop it when its runner stopped or stopped heartbeating: fail it now.
-      const orphaned = await failIfOwnerGone(db.pool, requested);
-      if (orphaned) return orphaned;
-      const last = await waitForTerminal(
-        live.workloadUpdates.bind(live),
-        id,
-        config.stopTimeoutMs + STOP_WAIT_MARGIN_MS,
-        requested,
-      );
-      if (isTerminal(last.stage)) return last;
-      return (await failIfOwnerGone(db.pool, last)) ?? last;
-    },
+    resolve: (_root, args, { db, live, config }) =>
+      stopWorkload({ pool: db.pool, live, stopTimeoutMs: config.stopTimeoutMs }, parseId(args.id)),
   }),
 }));
-
-/**
- * Fails `row` (as the other runners' sweep would) when the runner that
- * claimed it is gone; undefined when that runner is alive or none claimed it.
- */
-async function failIfOwnerGone(pool: pg.Pool, row: WorkloadRow): Promise<WorkloadRow | undefined> {
-  if (!(await ownerIsGone(pool, row.id))) return undefined;
-  return (await failOrphan(pool, row)) ?? (await getWorkloadRow(pool, row.id)) ?? row;
-}
-
-async function waitForTerminal(
-  updates: (id: string, signal: AbortSignal) => AsyncIterable<WorkloadRow>,
-  id: string,
-  timeoutMs: number,
-  fallback: WorkloadRow,
-): Promise<WorkloadRow> {
-  let last = fallback;
-  const signal = AbortSignal.timeout(timeoutMs);
-  for await (const row of abortable((inner) => updates(id, AbortSignal.any([inner, signal])))) {
-    last = row;
-    if (isTerminal(row.stage)) break;
-  }
-  return last;
-}
 
 builder.subscriptionFields((t) => ({
   workloadUpdated: t.field({

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { presentTokenTo, tokenFor } from '../support/auth.ts';
 
 /** The real `agentforge` bin, run as a child process like a user runs it. */
-const BIN = fileURLToPath(new URL('../../cli/bin.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../../bin/agentforge.js', import.meta.url));
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface CliResult {
