@@ -8,6 +8,10 @@ import { badInput } from '../errors.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}
+
 export function parseId(value: string, field = 'id'): string {
   if (!UUID.test(value)) {
     throw badInput(
