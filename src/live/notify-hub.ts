@@ -216,12 +216,20 @@ export function createNotifyHub(db: Database, options: NotifyHubOptions = {}): N
     until: number,
     maxBatch: number,
   ): AsyncGenerator<EventBatch<LogEntryRow>> {
-    while (sub.cursor < until && !sub.overflowed) {
-      const page = await readLogs(db.pool, feed.workloadId, {
-        after: sub.cursor,
-        limit: Math.min(Math.max(feedOptions.pageSize, maxBatch), until - sub.cursor),
-      });
+    const pageSize = Math.max(feedOptions.pageSize, maxBatch);
+    const read = (after: number) => {
+      const page = readLogs(db.pool, feed.workloadId, { after, limit: Math.min(pageSize, until - after) });
+      // Read ahead while the page before is sent; a subscriber that leaves first never awaits it.
+      page.catch(() => {});
+      return page;
+    };
+    let next = sub.cursor < until ? read(sub.cursor) : undefined;
+    while (next && !sub.overflowed) {
+      const page = await next;
       if (page.length === 0) return;
+      const last = (page[page.length - 1] as LogEntryRow).seq;
+      // The next page is read while this one goes out: the database and the socket work at once.
+      next = last < until ? read(last) : undefined;
       for (let at = 0; at < page.length; at += maxBatch) {
         const batch = at === 0 && page.length <= maxBatch ? page : page.slice(at, at + maxBatch);
         sub.cursor = (batch.at(-1) as LogEntryRow).seq;
