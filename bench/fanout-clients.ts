@@ -33,6 +33,7 @@ export async function followMany(
   workloadId: string,
   count: number,
   events: FollowerEvents,
+  token?: string,
 ): Promise<Followers> {
   const url = apiUrl.replace(/^http/, 'ws');
   const sockets: RawWebSocket[] = [];
@@ -85,7 +86,9 @@ export async function followMany(
       onError: (error) => rejectEnd(error),
     });
     sockets.push(ws);
-    ws.send(JSON.stringify({ type: 'connection_init', payload: {} }));
+    ws.send(
+      JSON.stringify({ type: 'connection_init', payload: token ? { authorization: `Bearer ${token}` } : {} }),
+    );
     await subscribed;
   };
   await Promise.all(Array.from({ length: count }, (_, index) => follow(index)));
