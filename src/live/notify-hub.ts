@@ -226,6 +226,8 @@ export function createNotifyHub(db: Database, options: NotifyHubOptions = {}): N
     let next = sub.cursor < until ? read(sub.cursor) : undefined;
     while (next && !sub.overflowed) {
       const page = await next;
+      // Time spent waiting for our own read is not the client's: it is not stalled by it.
+      sub.lastPullAt = Date.now();
       if (page.length === 0) return;
       const last = (page[page.length - 1] as LogEntryRow).seq;
       // The next page is read while this one goes out: the database and the socket work at once.
