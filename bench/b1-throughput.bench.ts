@@ -145,13 +145,17 @@ async function runShape(
  * split configuration, the database's backends, this client.
  */
 async function cpuUsage(shipped: Shipped, pool: pg.Pool): Promise<() => Promise<string>> {
+  // Per backend: one that ends between the samples (a pool's idle connection) is left out of both.
   const backends = async () => {
     const { rows } = await pool.query(
       `select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`,
     );
-    let total = 0;
-    for (const { pid } of rows) total += await cpuSeconds(pid).catch(() => 0);
-    return total;
+    const byPid = new Map<number, number>();
+    for (const { pid } of rows) {
+      const seconds = await cpuSeconds(pid).catch(() => undefined);
+      if (seconds !== undefined) byPid.set(pid, seconds);
+    }
+    return byPid;
   };
   const sample = async () => ({
     threads: await cpuByThread(shipped.apiPid),
@@ -166,6 +170,8 @@ async function cpuUsage(shipped: Shipped, pool: pg.Pool): Promise<() => Promise<
     const thread = (name: string) => (after.threads.get(name) ?? 0) - (before.threads.get(name) ?? 0);
     const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
     const runnerThread = thread('agentforge-run');
+    let pgSeconds = 0;
+    for (const [pid, seconds] of after.pg) pgSeconds += seconds - (before.pg.get(pid) ?? 0);
     const api = total(after.threads) - total(before.threads) - runnerThread;
     const client =
       (after.client.user + after.client.system - before.client.user - before.client.system) / 1e6;
@@ -174,7 +180,7 @@ async function cpuUsage(shipped: Shipped, pool: pg.Pool): Promise<() => Promise<
       `API process ${api.toFixed(2)} s CPU`,
       runnerThread > 0 ? `its runner thread ${runnerThread.toFixed(2)} s` : '',
       shipped.runnerPid ? `runner process ${(after.runner - before.runner).toFixed(2)} s` : '',
-      `PostgreSQL backends of the database ${(after.pg - before.pg).toFixed(2)} s`,
+      `PostgreSQL backends of the database ${pgSeconds.toFixed(2)} s`,
       `graphql-ws client ${client.toFixed(2)} s`,
     ];
     return parts.filter(Boolean).join(', ');
