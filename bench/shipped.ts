@@ -73,7 +73,8 @@ export async function startShipped(shape: Shape, databaseUrl: string): Promise<S
       async stop() {
         await sdk.close();
         // The runner first, as on a real shutdown: it stops the services it started.
-        for (const c of [...children].reverse()) await c.stop();
+        if (children[1]) await children[1].stop(runnerPid);
+        await api.stop(apiPid);
       },
     };
   } catch (error) {
@@ -83,7 +84,10 @@ export async function startShipped(shape: Shape, databaseUrl: string): Promise<S
 }
 
 /** `npm <args>` in a process group of its own (ours to end), stdout piped, stderr shown. */
-function npm(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; stop(): Promise<void> } {
+function npm(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): { child: ChildProcess; stop(pid?: number): Promise<void> } {
   const child = spawn('npm', ['--silent', ...args], {
     cwd: ROOT,
     env,
@@ -93,12 +97,11 @@ function npm(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; sto
   child.stdout?.resume();
   return {
     child,
-    async stop() {
+    /** One SIGTERM to the app's node process (`pid` when known: graceful shutdown); npm exits with it. */
+    async stop(pid?: number) {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
-      // The node process at the bottom gets one SIGTERM (graceful shutdown); npm then exits with it.
-      const leaf = await nodeLeaf(child.pid as number);
-      process.kill(leaf, 'SIGTERM');
+      process.kill(pid ?? (await nodeLeaf(child.pid as number)), 'SIGTERM');
       const timer = setTimeout(() => {
         try {
           process.kill(-(child.pid as number), 'SIGKILL');
