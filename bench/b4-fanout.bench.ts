@@ -102,6 +102,7 @@ async function fanOut(
         if (n === lines && ++finished === subscribers) stopping = stopWorkload(shipped.sdk, id);
         if (n <= warmupLines) return;
         const at = writtenAt(message);
+        if (at < allSubscribedAt) return;
         const latency = now() - at;
         if (received < latencies.length) latencies[received++] = latency;
         if (timelineSlice) {
