@@ -18,13 +18,12 @@ async function main() {
   const app = buildApp({ config, db, live, log });
   let runner: RunnerThread | undefined;
   try {
+    // The runner (its own pool and LISTEN connection on the same database) starts on its thread while
+    // the API starts listening; "ready" is printed once both are up.
+    if (config.runnerEnabled) runner = startRunnerThread(db.url, log);
     const { url } = await app.start();
+    await runner?.started;
     log(`AgentForge API ready: GraphiQL at ${url}`);
-    // The runner has its own pool and LISTEN connection on the same database.
-    if (config.runnerEnabled) {
-      runner = startRunnerThread(db.url, log);
-      await runner.started;
-    }
   } catch (error) {
     // Nothing may outlive a failed start (an embedded PostgreSQL above all).
     await Promise.allSettled([runner?.stop(), app.stop(), live.close()]);
