@@ -154,7 +154,7 @@ export function createNotifyHub(db: Database, options: NotifyHubOptions = {}): N
       }
     },
 
-    async *workloadLogs(workloadId, after, signal) {
+    async *workloadLogs(workloadId, after, signal, maxBatch = MAX_BATCH) {
       await listener.ready;
       const feed = feedFor(workloadId);
       const sub = new LogSubscriber(after);
@@ -175,14 +175,22 @@ export function createNotifyHub(db: Database, options: NotifyHubOptions = {}): N
           if (!sub.live) {
             if (sub.cursor < known) {
               // Joining or fallen behind: read the table from our own cursor.
-              yield* catchUp(feed, sub, known);
+              yield* catchUp(feed, sub, known, maxBatch);
               continue;
             }
             // Caught up with the feed: from here its reads are ours too (same tick, no seam).
             sub.live = true;
           }
-          const waiting = sub.take(MAX_BATCH, LOG_BATCH_BYTES);
+          const waiting = sub.take(maxBatch, LOG_BATCH_BYTES);
           if (waiting.length > 0) {
+            const first = (waiting[0] as LogEntryRow).seq;
+            const last = (waiting[waiting.length - 1] as LogEntryRow).seq;
+            if (first === sub.cursor + 1 && last === sub.cursor + waiting.length) {
+              // The usual case: exactly the next entries. The feed's own array goes on (shared, not copied).
+              sub.cursor = last;
+              yield* handOver(sub, waiting);
+              continue;
+            }
             const batch: LogEntryRow[] = [];
             for (const entry of waiting) {
               if (entry.seq <= sub.cursor) continue;
@@ -224,6 +232,7 @@ export function createNotifyHub(db: Database, options: NotifyHubOptions = {}): N
     feed: WorkloadFeed,
     sub: LogSubscriber,
     until: number,
+    maxBatch: number,
   ): AsyncGenerator<EventBatch<LogEntryRow>> {
     const rows = new PageRows(feedOptions.pageSize);
     while (sub.cursor < until && !sub.overflowed) {
@@ -233,9 +242,11 @@ export function createNotifyHub(db: Database, options: NotifyHubOptions = {}): N
       });
       const { entries } = page;
       rows.update(page);
+      // Time spent waiting for our own read is not the client's: it is not stalled by it.
+      sub.lastPullAt = Date.now();
       if (entries.length === 0) return;
       for (let at = 0; at < entries.length; ) {
-        const end = batchEnd(entries, at);
+        const end = batchEnd(entries, at, maxBatch);
         const batch = entries.slice(at, end);
         at = end;
         sub.cursor = (batch.at(-1) as LogEntryRow).seq;
@@ -264,11 +275,11 @@ export function createNotifyHub(db: Database, options: NotifyHubOptions = {}): N
   }
 }
 
-/** The end of the batch starting at `at`: MAX_BATCH entries or LOG_BATCH_BYTES of messages (one entry at least). */
-function batchEnd(entries: readonly LogEntryRow[], at: number): number {
+/** The end of the batch starting at `at`: `max` entries or LOG_BATCH_BYTES of messages (one entry at least). */
+function batchEnd(entries: readonly LogEntryRow[], at: number, max: number): number {
   let bytes = 0;
   let end = at;
-  while (end < entries.length && end - at < MAX_BATCH && (end === at || bytes < LOG_BATCH_BYTES)) {
+  while (end < entries.length && end - at < max && (end === at || bytes < LOG_BATCH_BYTES)) {
     bytes += (entries[end] as LogEntryRow).message.length;
     end++;
   }

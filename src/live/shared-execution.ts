@@ -18,14 +18,26 @@ type Result = ExecutionResult | Promise<ExecutionResult>;
  * subscriber. The live hub hands the same event object (a log entry, a
  * workload state) to every subscriber of a workload; with 1,000 subscribers,
  * executing the selection set 1,000 times per entry was most of the work of
- * delivering it. Results are memoised per event object (a WeakMap: they go
- * when the event does) and per operation: document, operation name and
+ * delivering it. Results are memoised per event object (on the event: they
+ * go when it does) and per operation: document, operation name and
  * variables. What a subscription field returns here depends on nothing else
  * (authorization is per connection and all-or-nothing), so subscribers of
  * the same operation share one result, and subscribers with different
  * selections each get their own.
  */
-const resultsByEvent = new WeakMap<object, Map<string, Result>>();
+const RESULTS = Symbol('sharedResults');
+
+/**
+ * An event's results, kept on the event itself (it goes when the event
+ * does): the first under `key`/`result`, any other operation's in `more`.
+ * A WeakMap per event cost more in garbage collection (its entries are
+ * ephemerons, traced apart) than the execution it saved.
+ */
+interface SharedResults {
+  key: string;
+  result: Result;
+  more?: Map<string, Result>;
+}
 const documentTexts = new WeakMap<DocumentNode, string>();
 
 /** The operation as text (printed once per document object: equal queries parsed apart share results too). */
@@ -83,16 +95,20 @@ function eventExecutor(args: ExecutionArgs, text: string): (event: unknown) => R
 }
 
 function executeEvent(run: (event: unknown) => Result, key: string, event: unknown): Result {
-  if (typeof event !== 'object' || event === null) return run(event);
-  let results = resultsByEvent.get(event);
-  if (!results) {
-    results = new Map();
-    resultsByEvent.set(event, results);
+  if (typeof event !== 'object' || event === null || !Object.isExtensible(event)) return run(event);
+  const holder = event as { [RESULTS]?: SharedResults };
+  const shared = holder[RESULTS];
+  if (shared === undefined) {
+    const result = run(event);
+    holder[RESULTS] = { key, result };
+    return result;
   }
-  let result = results.get(key);
+  if (shared.key === key) return shared.result;
+  shared.more ??= new Map();
+  let result = shared.more.get(key);
   if (!result) {
     result = run(event);
-    results.set(key, result);
+    shared.more.set(key, result);
   }
   return result;
 }
