@@ -68,7 +68,7 @@ const bench: Benchmark = {
         goal: '≥100,000 lines/s committed and ≥0.5× COPY (ours/COPY), 0 dropped',
         met: committedRate >= 100_000 && ratio >= 0.5 && dropped === 0 && received === LINES,
         notes: [
-          "workload_log has no per-row foreign key (each batch proves its workload by reserving seq on the workload row; a statement-level trigger deletes the log of a deleted workload), so neither ours nor the baseline COPY pays a per-row check; ours also reserves seq, notifies and commits in batches of at most 20,000 rows.",
+          'workload_log has no per-row foreign key (each batch proves its workload by reserving seq on the workload row; a statement-level trigger deletes the log of a deleted workload), so neither ours nor the baseline COPY pays a per-row check; ours also reserves seq, notifies and commits in batches of at most 20,000 rows.',
           "The service's stdout reaches the runner's log writer through LogSink.pipe on the child's stdout, the path the local executor uses (no claim loop or stages around it); the writer runs in a process of its own, the API in another, the subscriber here.",
         ],
       };
