@@ -15,6 +15,10 @@ export interface Config {
   dockerHost: string | undefined;
   dockerNetworkMode: 'bridge' | 'host';
   dataDir: string;
+  /** Bytes of output stored per workload; later output is counted, not stored. */
+  logMaxBytes: number;
+  /** Days the log of an ended workload is kept (0: for ever). */
+  logRetentionDays: number;
 }
 
 export class ConfigError extends Error {
@@ -76,5 +80,7 @@ export function loadConfig(env: Env = process.env): Config {
     dockerHost: env.DOCKER_HOST || undefined,
     dockerNetworkMode: networkMode,
     dataDir: env.AGENTFORGE_DATA_DIR || '.data',
+    logMaxBytes: int(env, 'AGENTFORGE_LOG_MAX_BYTES', 256 * 1024 * 1024, 1024, Number.MAX_SAFE_INTEGER),
+    logRetentionDays: int(env, 'AGENTFORGE_LOG_RETENTION_DAYS', 30, 0, 36_500),
   };
 }

@@ -18,6 +18,7 @@ import { getWorkloadRow } from '../core/sql/transition.ts';
 import { parseWorkloadUpdate, WORKLOAD_UPDATED_CHANNEL } from '../core/sql/workload-row.ts';
 import { createExecutors, type ExecutorRegistry } from './executors/index.ts';
 import { NotificationListener } from './listener.ts';
+import { LogRetention } from './log-retention.ts';
 import { swappablePool } from './swappable-pool.ts';
 import { WorkloadJob } from './workload-job.ts';
 
@@ -32,6 +33,8 @@ export interface RunnerOptions {
   /** Claim poll and stop-request poll interval: a lost NOTIFY only delays by this much. */
   pollMs?: number;
   heartbeatMs?: number;
+  /** Time between two sweeps of the log retention (default 10 minutes; the first runs at start). */
+  logRetentionEveryMs?: number;
   log?: (line: string) => void;
 }
 
@@ -61,6 +64,7 @@ export class Runner {
   private restarting: Promise<void> | undefined;
   private readonly executors: ExecutorRegistry;
   private readonly log: (line: string) => void;
+  private readonly retention: LogRetention;
 
   constructor(private readonly options: RunnerOptions) {
     this.pool = this.createPool();
@@ -68,6 +72,11 @@ export class Runner {
     this.queue = new PQueue({ concurrency: options.config.runnerConcurrency });
     this.executors = options.executors ?? createExecutors();
     this.log = options.log ?? (() => {});
+    this.retention = new LogRetention(this.sharedPool, {
+      days: options.config.logRetentionDays,
+      ...(options.logRetentionEveryMs ? { everyMs: options.logRetentionEveryMs } : {}),
+      report: (what, error) => this.report(what, error),
+    });
   }
 
   get concurrency(): number {
@@ -81,6 +90,7 @@ export class Runner {
     await this.sweepOrphans();
     await this.startLoop();
     this.heartbeatTimer = setInterval(() => this.beat(), this.options.heartbeatMs ?? 2_000);
+    this.retention.start();
     this.log(`Runner ${this.id} started (concurrency ${this.concurrency})`);
   }
 
@@ -92,6 +102,7 @@ export class Runner {
     if (this.state !== 'started') return;
     this.state = 'stopping';
     clearInterval(this.heartbeatTimer);
+    await this.retention.stop();
     await this.restarting;
     await this.stopLoop();
     await this.claiming;

@@ -2,7 +2,6 @@ import { runCommand } from '../command.ts';
 import { installCommand, readManifest, startCommand } from '../manifest.ts';
 import { spawnGroup, stopGroup } from '../process-group.ts';
 import { serviceEnv } from '../service-env.ts';
-import { pipeByStage } from '../stage-output.ts';
 import { type RunningService, type ServiceExecutor, type StageContext, StageError } from './types.ts';
 
 /** Runs the service as a process group on this host. */
@@ -41,8 +40,8 @@ export class LocalExecutor implements ServiceExecutor {
     const env = serviceEnv(ctx.baseEnv, ctx.env, { PORT: String(port), HOST: host });
     const proc = await spawnGroup(command, args, { cwd: ctx.serviceDir, env });
     const output = Promise.all([
-      pipeByStage(ctx.log, proc.child.stdout, 'info', ctx.stage),
-      pipeByStage(ctx.log, proc.child.stderr, 'warn', ctx.stage),
+      ctx.log.pipe(proc.child.stdout, ctx.stage, 'info'),
+      ctx.log.pipe(proc.child.stderr, ctx.stage, 'warn'),
     ]);
     let stopping: ReturnType<typeof stopGroup> | undefined;
     // Once the leader is gone, so is everything it left in its group, and

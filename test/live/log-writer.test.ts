@@ -57,11 +57,15 @@ describe('log writer', () => {
       const id = await runningWorkload(db.pool);
       const sink = createLogWriter(db.pool, id, { copyAbove });
       const printer = spawnPrinter({ LOG_LINES: '3000', LOG_RATE: '3000' });
-      const piping = sink.pipe(printer.stdout!, 'running', 'info');
+      let printing = true;
+      const piping = sink.pipe(printer.stdout!, 'running', 'info').finally(() => {
+        printing = false;
+      });
       const killer = await db.pool.connect();
       let killed = 0;
       try {
-        for (let round = 0; round < 5; round++) {
+        // Every 80 ms for as long as the service prints (it takes a second or more).
+        while (printing) {
           await new Promise((r) => setTimeout(r, 80));
           const result = await killer.query(
             `select pg_terminate_backend(pid) from pg_stat_activity
