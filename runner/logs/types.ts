@@ -5,8 +5,8 @@ import type { LogLevel, WorkloadStage } from '../../core/stages.ts';
 export type StageOf = WorkloadStage | (() => WorkloadStage);
 
 /**
- * Where a workload's log entries go (docs: README, "Logs"). One LogSink per
- * workload, owned by the runner that claimed it: the one ingest path of
+ * Where a workload's log entries go (docs/architecture.md, "Log pipeline").
+ * One LogSink per workload, owned by the runner that claimed it: the one ingest path of
  * every executor. Output (commands, services, `docker build`, containers)
  * comes in as bytes through `pipe` or `lines`, is split into lines by the
  * one line splitter (utf8-lines.ts), tagged with its stage and level, and
