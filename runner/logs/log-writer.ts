@@ -130,7 +130,13 @@ export function createLogWriter(
 
   const space = () => (full() ? new Promise<void>((resolve) => spaceWaiters.push(resolve)) : undefined);
 
-  const push = (ts: number, stage: WorkloadStage, level: LogLevel, message: string) => {
+  const push = (
+    ts: number,
+    stage: WorkloadStage,
+    level: LogLevel,
+    message: string,
+    bytes = Buffer.byteLength(message, 'utf8'),
+  ) => {
     if (failure) {
       failure = new LogWriteError(workloadId, failure.lostEntries + 1, failure.cause);
       return;
@@ -138,7 +144,7 @@ export function createLogWriter(
     if (dropped > 0) noteDropped();
     queue.push({ ts, stage, level, message });
     queuedBytes += message.length;
-    storedBytes += Buffer.byteLength(message, 'utf8');
+    storedBytes += bytes;
     if (draining) return;
     if (queue.length >= o.batchSize) startDrain();
     else timer ??= setTimeout(startDrain, o.flushAfterMs);
@@ -158,17 +164,18 @@ export function createLogWriter(
 
   /** One line of output (a command's, a service's, a container's), counted against the quota. */
   const output = (ts: number, stage: WorkloadStage, level: LogLevel, message: string) => {
+    const bytes = Buffer.byteLength(message, 'utf8');
     if (over) {
       over.lines++;
-      over.bytes += Buffer.byteLength(message, 'utf8');
+      over.bytes += bytes;
       over.stage = stage;
       return;
     }
-    if (storedBytes + Buffer.byteLength(message, 'utf8') <= o.maxBytes) {
-      push(ts, stage, level, message);
+    if (storedBytes + bytes <= o.maxBytes) {
+      push(ts, stage, level, message, bytes);
       return;
     }
-    over = { lines: 1, bytes: Buffer.byteLength(message, 'utf8'), stage };
+    over = { lines: 1, bytes, stage };
     push(
       ts,
       stage,
