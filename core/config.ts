@@ -34,6 +34,10 @@ export interface Config {
   projectsRoots: string[];
   /** Limits a deployment gets when it names none (AGENTFORGE_DEFAULT_MEMORY_MB/CPUS/PIDS). */
   defaultLimits: Limits;
+  /** Bytes of output stored per workload; later output is counted, not stored. */
+  logMaxBytes: number;
+  /** Days the log of an ended workload is kept (0: for ever). */
+  logRetentionDays: number;
 }
 
 /** Resource limits of a deployment's workloads. MB means MiB. */
@@ -189,5 +193,7 @@ export function loadConfig(env: Env = process.env): Config {
       cpus: positiveNumber(env, 'AGENTFORGE_DEFAULT_CPUS', 1, 1024),
       pids: int(env, 'AGENTFORGE_DEFAULT_PIDS', 256, LIMIT_RANGES.pids.min, LIMIT_RANGES.pids.max),
     },
+    logMaxBytes: int(env, 'AGENTFORGE_LOG_MAX_BYTES', 256 * 1024 * 1024, 1024, Number.MAX_SAFE_INTEGER),
+    logRetentionDays: int(env, 'AGENTFORGE_LOG_RETENTION_DAYS', 30, 0, 36_500),
   };
 }

@@ -19,6 +19,7 @@ import { parseWorkloadUpdate, WORKLOAD_UPDATED_CHANNEL, type WorkloadRow } from 
 import { removeOrphanContainers } from './executors/docker-orphans.ts';
 import { createExecutors, type ExecutorRegistry } from './executors/index.ts';
 import { NotificationListener } from './listener.ts';
+import { LogRetention } from './log-retention.ts';
 import { ResourceSampler } from './resources/sampler.ts';
 import { sweepLeftovers } from './sandbox/leftovers.ts';
 import { swappablePool } from './swappable-pool.ts';
@@ -35,6 +36,8 @@ export interface RunnerOptions {
   /** Claim poll and stop-request poll interval: a lost NOTIFY only delays by this much. */
   pollMs?: number;
   heartbeatMs?: number;
+  /** Time between two sweeps of the log retention (default 10 minutes; the first runs at start). */
+  logRetentionEveryMs?: number;
   log?: (line: string) => void;
 }
 
@@ -67,6 +70,7 @@ export class Runner {
   private readonly executors: ExecutorRegistry;
   private readonly sampler: ResourceSampler;
   private readonly log: (line: string) => void;
+  private readonly retention: LogRetention;
 
   constructor(private readonly options: RunnerOptions) {
     this.pool = this.createPool();
@@ -74,6 +78,11 @@ export class Runner {
     this.queue = new PQueue({ concurrency: options.config.runnerConcurrency });
     this.executors = options.executors ?? createExecutors();
     this.log = options.log ?? (() => {});
+    this.retention = new LogRetention(this.sharedPool, {
+      days: options.config.logRetentionDays,
+      ...(options.logRetentionEveryMs ? { everyMs: options.logRetentionEveryMs } : {}),
+      report: (what, error) => this.report(what, error),
+    });
     this.sampler = new ResourceSampler(this.sharedPool, (what, error) => this.report(what, error));
   }
 
@@ -88,6 +97,7 @@ export class Runner {
     await this.sweepOrphans();
     await this.startLoop();
     this.heartbeatTimer = setInterval(() => this.beat(), this.options.heartbeatMs ?? 2_000);
+    this.retention.start();
     this.log(`Runner ${this.id} started (concurrency ${this.concurrency})`);
   }
 
@@ -99,6 +109,7 @@ export class Runner {
     if (this.state !== 'started') return;
     this.state = 'stopping';
     clearInterval(this.heartbeatTimer);
+    await this.retention.stop();
     for (const timer of this.restartTimers) clearTimeout(timer);
     this.restartTimers.clear();
     await this.restarting;

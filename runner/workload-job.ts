@@ -77,7 +77,7 @@ export class WorkloadJob {
   ) {
     this.id = claim.workload.id;
     this.stage = claim.workload.stage;
-    this.sink = createLogWriter(deps.pool, this.id);
+    this.sink = createLogWriter(deps.pool, this.id, { maxBytes: deps.config.logMaxBytes });
     this.stopRequested = new Promise((resolve) => {
       this.resolveStop = resolve;
     });
