@@ -234,7 +234,7 @@ export function createNotifyHub(db: Database, options: NotifyHubOptions = {}): N
     until: number,
     maxBatch: number,
   ): AsyncGenerator<EventBatch<LogEntryRow>> {
-    const rows = new PageRows(feedOptions.pageSize);
+    const rows = new PageRows(Math.max(feedOptions.pageSize, maxBatch));
     while (sub.cursor < until && !sub.overflowed) {
       const page = await readLogPage(db.pool, feed.workloadId, sub.cursor, {
         rows: Math.min(rows.next, until - sub.cursor),
@@ -265,7 +265,7 @@ export function createNotifyHub(db: Database, options: NotifyHubOptions = {}): N
    */
   async function* handOver(
     sub: LogSubscriber,
-    batch: LogEntryRow[],
+    batch: readonly LogEntryRow[],
   ): AsyncGenerator<EventBatch<LogEntryRow>> {
     const handedAt = Date.now();
     yield new EventBatch(batch);

@@ -141,7 +141,7 @@ describe('followLogs (SDK)', () => {
       let kill = 2000;
       const killed: number[] = [];
       const following = followLogs(
-        { url: app.url },
+        { url: app.url, token: app.token },
         {
           workloadId: id,
           maxEntries: 100,
@@ -175,7 +175,7 @@ describe('followLogs (SDK)', () => {
     await print(id, { LOG_LINES: '50' });
     const abort = new AbortController();
     const result = await followLogs(
-      { url: app.url },
+      { url: app.url, token: app.token },
       {
         workloadId: id,
         onEntries: (entries) => {
