@@ -1,5 +1,5 @@
 import type { EnvVar } from '../db/entities/deployment.ts';
-import type { Executor } from '../stages.ts';
+import { CLAIMED_STAGE, type Executor, INITIAL_STAGE } from '../stages.ts';
 import type { Queryable } from './queryable.ts';
 import { notifyWorkloadUpdated, toWorkloadRow, type WorkloadRow } from './workload-row.ts';
 
@@ -34,12 +34,12 @@ export async function claimWorkloads(
   if (limit <= 0) return [];
   const result = await db.query(
     `with claimed as (
-       update "workload" set "stage" = 'validate', "runner_id" = $1, "started_at" = now(), "updated_at" = now()
+       update "workload" set "stage" = '${CLAIMED_STAGE}', "runner_id" = $1, "started_at" = now(), "updated_at" = now()
         where "id" in (
-          select "id" from "workload" where "stage" = 'pending'
+          select "id" from "workload" where "stage" = '${INITIAL_STAGE}'
            order by "created_at" limit $2
            for update skip locked
-        ) and "stage" = 'pending'
+        ) and "stage" = '${INITIAL_STAGE}'
         returning *
      )
      select claimed.*, d."executor" as "deployment_executor", d."health_check_path", d."env",
