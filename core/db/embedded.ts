@@ -57,15 +57,17 @@ function loadEmbeddedPostgres() {
   return loaded;
 }
 
+/** `port`: where to listen (default: a free one), e.g. the same one again after a stop. */
 export async function startEmbeddedPostgres(
   dataDir: string,
   log: (line: string) => void = () => {},
+  options: { port?: number } = {},
 ): Promise<EmbeddedServer> {
   const databaseDir = resolve(dataDir, 'pg');
   await mkdir(resolve(dataDir), { recursive: true });
   // Run as root, the server runs as a `postgres` user that must be able to enter the folder.
   await chmod(resolve(dataDir), 0o755);
-  const port = await freeTcpPort();
+  const port = options.port ?? (await freeTcpPort());
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir,
