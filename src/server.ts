@@ -6,6 +6,7 @@ import { createYoga, type Plugin } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import type { Config } from '../core/config.ts';
 import type { Database } from '../core/db/database.ts';
+import { type OrphanSweeper, startOrphanSweeper } from '../core/orphan-sweeper.ts';
 import { isAuthorized } from './auth.ts';
 import type { Context } from './context.ts';
 import { unauthenticated } from './errors.ts';
@@ -146,9 +147,12 @@ export function buildApp({ config, db, live, log = () => {} }: AppOptions): App 
   );
 
   let stopping: Promise<void> | undefined;
+  // The API sweeps for gone runners too: with no runner alive, nobody else would.
+  let sweeper: OrphanSweeper | undefined;
   return {
     server,
     async start() {
+      sweeper ??= startOrphanSweeper({ pool: db.pool, selfId: null, log });
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(config.port, config.host, () => {
@@ -162,6 +166,7 @@ export function buildApp({ config, db, live, log = () => {} }: AppOptions): App 
     },
     stop() {
       stopping ??= (async () => {
+        await sweeper?.stop();
         for (const client of wsServer.clients) client.close(1001, 'Server shutting down');
         await wsHandle.dispose();
         await new Promise<void>((resolve) => wsServer.close(() => resolve()));

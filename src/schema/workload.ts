@@ -8,7 +8,7 @@ import { ownerIsGone } from '../../core/sql/runners.ts';
 import { getWorkloadRow, requestStop } from '../../core/sql/transition.ts';
 import type { WorkloadRow } from '../../core/sql/workload-row.ts';
 import { isTerminal } from '../../core/stages.ts';
-import { invalidTransition, notFound } from '../errors.ts';
+import { invalidTransition, notFound, stopTimeout } from '../errors.ts';
 import { abortable } from '../live/abortable.ts';
 import { parseId } from '../validation/input.ts';
 import { parseServicePath } from '../validation/paths.ts';
@@ -107,7 +107,7 @@ builder.mutationFields((t) => ({
   stopWorkload: t.field({
     type: WorkloadRef,
     description:
-      'Stops a running workload or cancels one still on its way; returns once it is terminal (stopped or failed).',
+      'Stops a running workload or cancels one still on its way; returns once it is terminal (stopped or failed), or fails with STOP_TIMEOUT when its runner, alive, has not ended it in time.',
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, args, { db, live, config }) => {
       const id = parseId(args.id);
@@ -127,14 +127,13 @@ builder.mutationFields((t) => ({
       // Nobody is left to stop it when its runner stopped or stopped heartbeating: fail it now.
       const orphaned = await failIfOwnerGone(db.pool, requested);
       if (orphaned) return orphaned;
-      const last = await waitForTerminal(
-        live.workloadUpdates.bind(live),
-        id,
-        config.stopTimeoutMs + STOP_WAIT_MARGIN_MS,
-        requested,
-      );
+      // A runner that goes quiet meanwhile loses its lease: the sweep (ours included) fails it.
+      const waitMs = config.stopTimeoutMs + STOP_WAIT_MARGIN_MS;
+      const last = await waitForTerminal(live.workloadUpdates.bind(live), id, waitMs, requested);
       if (isTerminal(last.stage)) return last;
-      return (await failIfOwnerGone(db.pool, last)) ?? last;
+      const ended = (await failIfOwnerGone(db.pool, last)) ?? (await getWorkloadRow(db.pool, id)) ?? last;
+      if (isTerminal(ended.stage)) return ended;
+      throw stopTimeout(id, ended.stage, waitMs);
     },
   }),
 }));
