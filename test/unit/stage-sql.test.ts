@@ -61,8 +61,10 @@ describe('the stage lists are derived from the one table', () => {
     }
     expect(stageLists(orphans)).toEqual([{ negated: false, stages: [...LIVE_STAGES] }]);
     expect(claim).toContain(`set "stage" = '${CLAIMED_STAGE}'`);
-    expect(claim.match(/"stage" = '([a-z]+)'/g)?.slice(1)).toEqual([
+    // Picks in the initial stage, moves to the claimed one, re-checks the initial one.
+    expect(claim.match(/"stage" = '([a-z]+)'/g)).toEqual([
       `"stage" = '${INITIAL_STAGE}'`,
+      `"stage" = '${CLAIMED_STAGE}'`,
       `"stage" = '${INITIAL_STAGE}'`,
     ]);
     expect(sqlStageList(['stopped', 'failed'])).toBe(`('stopped', 'failed')`);
