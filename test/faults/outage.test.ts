@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../core/config.ts';
@@ -14,6 +15,7 @@ import { portBlock } from '../runner/harness.ts';
 import { seedDeployment } from '../support/seed.ts';
 import {
   killGroup,
+  killProcessesIn,
   type OwnPostgres,
   openOwnDatabase,
   projectRoot,
@@ -35,6 +37,7 @@ let db: Database;
 let live: NotifyHub;
 let app: App;
 let runner: RunnerProcess;
+let root: string;
 const outcome: {
   exited?: WorkloadRow;
   exitRecordedAfterRecoveryMs?: number;
@@ -50,7 +53,7 @@ beforeAll(async () => {
   live = createNotifyHub(db);
   app = buildApp({ config: loadConfig({ HOST: '127.0.0.1', PORT: '0' }), db, live });
   const { url } = await app.start();
-  const root = await projectRoot(['counted-printer', 'hello']);
+  root = await projectRoot(['counted-printer', 'hello']);
   runner = spawnRunner({ DATABASE_URL: pg.url, WORKLOAD_PORT_RANGE: portBlock() });
 
   const printerDeployment = await seedDeployment(db, {
@@ -99,6 +102,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await runner?.stop();
+  if (root) {
+    killProcessesIn(root);
+    await rm(root, { recursive: true, force: true });
+  }
   await app?.stop();
   await live?.close();
   await db?.close();

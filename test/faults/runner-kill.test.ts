@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../core/config.ts';
@@ -11,6 +12,7 @@ import { portBlock } from '../runner/harness.ts';
 import { seedDeployment } from '../support/seed.ts';
 import {
   killGroup,
+  killProcessesIn,
   type OwnPostgres,
   openOwnDatabase,
   projectRoot,
@@ -50,6 +52,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const runner of runners) await runner.stop();
+  if (root) {
+    killProcessesIn(root);
+    await rm(root, { recursive: true, force: true });
+  }
   for (const socket of silentSockets) socket.destroy();
   silentEngine?.close();
   await app?.stop();

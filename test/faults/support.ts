@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -113,5 +114,21 @@ export function killGroup(pid: number | null | undefined): void {
     process.kill(-pid, 'SIGKILL');
   } catch {
     // Gone already.
+  }
+}
+
+/**
+ * Kills every process whose working directory is inside `dir` (the project
+ * root a test made): what a runner killed with -9 leaves behind until the
+ * sandbox ties its processes to it.
+ */
+export function killProcessesIn(dir: string): void {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readlinkSync(`/proc/${entry}/cwd`).startsWith(dir)) process.kill(Number(entry), 'SIGKILL');
+    } catch {
+      // Gone, or not ours to read.
+    }
   }
 }
