@@ -1,5 +1,5 @@
 /**
- * The workload stage machine (docs/architecture.md). This table is the only
+ * The workload stage machine (docs/architecture.md, "Stage machine"). This table is the only
  * place the stages and the allowed moves are written down: every other list
  * (the SQL of `core/sql/`, the entity's index and check, the CLI) is derived
  * from it, and `core/sql/transition.ts` enforces it in the database with a
