@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { GraphQLError } from 'graphql';
 import { createYoga, type Plugin } from 'graphql-yoga';
+import pg from 'pg';
 import { WebSocketServer } from 'ws';
 import type { Config } from '../core/config.ts';
 import type { Database } from '../core/db/database.ts';
@@ -152,11 +153,18 @@ export function buildApp({ config, db, live, log = () => {} }: AppOptions): App 
 
   let stopping: Promise<void> | undefined;
   // The API sweeps for gone runners too: with no runner alive, nobody else would.
-  let sweeper: OrphanSweeper | undefined;
+  // Its own connection: requests never wait for it, nor it for them.
+  let sweeper: { sweeper: OrphanSweeper; pool: pg.Pool } | undefined;
   return {
     server,
     async start() {
-      sweeper ??= startOrphanSweeper({ pool: db.pool, selfId: null, log });
+      if (!sweeper) {
+        const pool = new pg.Pool({ connectionString: db.url, max: 1, application_name: 'agentforge-sweep' });
+        pool.on('error', () => {
+          // An idle connection died (server restart): the next sweep opens another.
+        });
+        sweeper = { pool, sweeper: startOrphanSweeper({ pool, selfId: null, log }) };
+      }
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(config.port, config.host, () => {
@@ -170,7 +178,8 @@ export function buildApp({ config, db, live, log = () => {} }: AppOptions): App 
     },
     stop() {
       stopping ??= (async () => {
-        await sweeper?.stop();
+        await sweeper?.sweeper.stop();
+        await sweeper?.pool.end();
         for (const client of wsServer.clients) client.close(1001, 'Server shutting down');
         await wsHandle.dispose();
         await new Promise<void>((resolve) => wsServer.close(() => resolve()));
