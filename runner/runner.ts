@@ -19,6 +19,7 @@ import { getWorkloadRow } from '../core/sql/transition.ts';
 import { parseWorkloadUpdate, WORKLOAD_UPDATED_CHANNEL, type WorkloadRow } from '../core/sql/workload-row.ts';
 import { isTerminal } from '../core/stages.ts';
 import { createExecutors, type ExecutorRegistry } from './executors/index.ts';
+import { ResourceSampler } from './resources/sampler.ts';
 import { swappablePool } from './swappable-pool.ts';
 import { WorkloadJob } from './workload-job.ts';
 
@@ -63,8 +64,11 @@ export class Runner {
   private claimAgain = false;
   private pollTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
+  /** Wake-ups at the end of restart backoffs this runner scheduled. */
+  private readonly restartTimers = new Set<NodeJS.Timeout>();
   private restarting: Promise<void> | undefined;
   private readonly executors: ExecutorRegistry;
+  private readonly sampler: ResourceSampler;
   private readonly log: (line: string) => void;
 
   constructor(private readonly options: RunnerOptions) {
@@ -73,6 +77,7 @@ export class Runner {
     this.queue = new PQueue({ concurrency: options.config.runnerConcurrency });
     this.executors = options.executors ?? createExecutors();
     this.log = options.log ?? (() => {});
+    this.sampler = new ResourceSampler(this.sharedPool, (what, error) => this.report(what, error));
   }
 
   get concurrency(): number {
@@ -103,12 +108,15 @@ export class Runner {
     this.state = 'stopping';
     clearInterval(this.heartbeatTimer);
     await this.sweeper?.stop();
+    for (const timer of this.restartTimers) clearTimeout(timer);
+    this.restartTimers.clear();
     await this.restarting;
     await this.stopLoop();
     await this.claiming;
     for (const { job } of this.jobs.values()) job.requestStop('shutdown');
     await Promise.all([...this.jobs.values()].map((j) => j.done));
     await this.queue.onIdle();
+    await this.sampler.stop();
     await markStopped(this.pool, this.id);
     await this.pool.end();
     this.state = 'stopped';
@@ -258,7 +266,23 @@ export class Runner {
       baseEnv: this.options.baseEnv,
       serviceHost: this.options.serviceHost ?? '127.0.0.1',
       log: this.log,
+      onRestartScheduled: (restart: WorkloadRow) => this.wakeAt(restart.scheduledAt),
+      sampler: this.sampler,
     };
+  }
+
+  /** Claims at `at` (a restart's end of backoff) instead of at the next poll after it. */
+  private wakeAt(at: Date | null): void {
+    if (!at || this.state !== 'started') return;
+    // A few ms late rather than early: the database's clock decides, and an early claim finds nothing.
+    const timer = setTimeout(
+      () => {
+        this.restartTimers.delete(timer);
+        this.wake();
+      },
+      Math.max(0, at.getTime() - Date.now()) + 5,
+    );
+    this.restartTimers.add(timer);
   }
 
   private launch(job: WorkloadJob): void {

@@ -4,16 +4,19 @@ import { retry } from '../core/retry.ts';
 import type { ClaimedWorkload } from '../core/sql/claim.ts';
 import { PORT_TAKEN, transitionWithPort } from '../core/sql/ports.ts';
 import { getWorkloadRow, transitionWorkload } from '../core/sql/transition.ts';
-import type { WorkloadPatch } from '../core/sql/workload-row.ts';
+import type { WorkloadPatch, WorkloadRow } from '../core/sql/workload-row.ts';
 import { isTerminal, PROGRESS_STAGES, type WorkloadStage } from '../core/stages.ts';
 import { BuildPreparation } from './build-preparation.ts';
 import { CancelledError } from './command.ts';
 import type { ExecutorRegistry } from './executors/index.ts';
 import { type RunningService, type StageContext, StageError } from './executors/types.ts';
+import { type Unhealthy, watchHealth } from './health/health-check.ts';
 import { createLogWriter } from './logs/log-writer.ts';
 import type { LogSink } from './logs/types.ts';
 import { allocatePort, noFreePort } from './port-allocator.ts';
 import { describeExit } from './process-group.ts';
+import type { ResourceSampler } from './resources/sampler.ts';
+import { endRunning } from './restart/end-running.ts';
 import { deployService } from './stages/deploy.ts';
 import { checkService, resolveServiceDir } from './stages/validate.ts';
 
@@ -28,6 +31,10 @@ export interface JobDeps {
   serviceHost: string;
   /** The runner's own log (a terminal stage that could not be recorded yet is reported there). */
   log?: (line: string) => void;
+  /** Told of each restart this runner schedules, so it can claim it when its backoff is over. */
+  onRestartScheduled?: (restart: WorkloadRow) => void;
+  /** Samples the resource use of running services (every 5 s). */
+  sampler?: ResourceSampler;
 }
 
 /**
@@ -60,6 +67,10 @@ export class WorkloadJob {
   private readonly stopRequested: Promise<void>;
   private resolveStop!: () => void;
   private service: RunningService | undefined;
+  /** Where the service listens (its health is checked there while running). */
+  private deployedAt: { host: string; port: number } | undefined;
+  /** performance.now() when it entered running. */
+  private runningSince = 0;
   private readonly sink: LogSink;
 
   constructor(
@@ -136,7 +147,9 @@ export class WorkloadJob {
           this.service = service;
         },
       );
+      this.deployedAt = this.service?.readyAt ?? { host: this.deps.serviceHost, port };
       await this.move('running', { url: deployed.url });
+      this.runningSince = performance.now();
       this.sink.write('running', 'info', `Service running on ${deployed.url}`);
       await executor.cleanup?.(ctx).catch((error: Error) => {
         this.sink.write('running', 'warn', `Cleanup after deploy failed: ${error.message}`);
@@ -149,40 +162,77 @@ export class WorkloadJob {
     }
   }
 
-  /** While running: waits for the service to exit or a stop request, and records how it ended. */
+  /**
+   * While running: waits for the service to exit, a stop request, or its
+   * periodic health check to fail `failureThreshold` times in a row, and
+   * records how it ended (restart policy included, see restart/end-running.ts).
+   */
   async supervise(): Promise<void> {
     const service = this.service;
     if (!service) throw new Error(`Workload ${this.id} has no running service to supervise`);
-    const outcome = await Promise.race([
-      service.exited.then((exit) => ({ requested: false as const, exit })),
-      this.stopRequested.then(() => ({ requested: true as const })),
-    ]);
-    if (outcome.requested && this.stopReason === 'abandoned') {
+    const watching = new AbortController();
+    this.deps.sampler?.add(this.id, service);
+    try {
+      const outcome = await Promise.race([
+        service.exited.then((exit) => ({ kind: 'exited' as const, exit })),
+        this.stopRequested.then(() => ({ kind: 'stop' as const })),
+        this.watchHealth(watching.signal).then((unhealthy) =>
+          unhealthy ? { kind: 'unhealthy' as const, unhealthy } : new Promise<never>(() => {}),
+        ),
+      ]);
+      watching.abort();
+      if (outcome.kind === 'stop' && this.stopReason === 'abandoned') {
+        await service.stop(0);
+        return;
+      }
+      if (outcome.kind === 'stop') return await this.stopService(service);
+      if (outcome.kind === 'unhealthy') {
+        const { failures, reason } = outcome.unhealthy;
+        const error = `Health check failed ${failures} times in a row: ${reason}`;
+        this.sink.write('running', 'error', error);
+        const exit = await service.stop(this.deps.config.stopTimeoutMs);
+        this.sink.write('running', 'info', `Service stopped (${describeExit(exit)})`);
+        return await this.endRunning('failed', { error, failedStage: 'running', exitCode: exit.code });
+      }
+      const { exit } = outcome;
+      // The contract's wording for any exit of a service that should keep running, 0 included.
+      const error = exit.signal
+        ? `Service killed by signal ${exit.signal}`
+        : `Service crashed with exit code ${exit.code}`;
+      // Whatever it forked is killed too.
       await service.stop(0);
-      return;
+      this.sink.write('running', 'error', error);
+      await this.endRunning('failed', { error, failedStage: 'running', exitCode: exit.code });
+    } finally {
+      watching.abort();
+      this.deps.sampler?.remove(this.id);
     }
-    if (outcome.requested) {
-      this.sink.write(
-        'running',
-        'info',
-        this.stopReason === 'shutdown'
-          ? 'Runner shutting down: stopping the service (SIGTERM)...'
-          : 'Stopping the service (SIGTERM)...',
-      );
-      const exit = await service.stop(this.deps.config.stopTimeoutMs);
-      this.sink.write('running', 'info', `✓ Service stopped (${describeExit(exit)})`);
-      await this.finish('stopped', { exitCode: exit.code });
-      return;
-    }
-    const { exit } = outcome;
-    // The contract's wording for any exit of a service that should keep running, 0 included.
-    const error = exit.signal
-      ? `Service killed by signal ${exit.signal}`
-      : `Service crashed with exit code ${exit.code}`;
-    // Whatever it forked is killed too.
-    await service.stop(0);
-    this.sink.write('running', 'error', error);
-    await this.finish('failed', { error, failedStage: 'running', exitCode: exit.code });
+  }
+
+  private async stopService(service: RunningService): Promise<void> {
+    this.sink.write(
+      'running',
+      'info',
+      this.stopReason === 'shutdown'
+        ? 'Runner shutting down: stopping the service (SIGTERM)...'
+        : 'Stopping the service (SIGTERM)...',
+    );
+    const exit = await service.stop(this.deps.config.stopTimeoutMs);
+    this.sink.write('running', 'info', `✓ Service stopped (${describeExit(exit)})`);
+    await this.endRunning('stopped', { exitCode: exit.code });
+  }
+
+  /** The deployment's periodic health check; never resolves (undefined) when it is off. */
+  private watchHealth(signal: AbortSignal): Promise<Unhealthy | undefined> {
+    const { health, healthCheckPath } = this.claim;
+    const at = this.deployedAt;
+    if (!at || health.intervalMs <= 0) return Promise.resolve(undefined);
+    return watchHealth(
+      { target: { ...at, path: healthCheckPath }, ...health },
+      signal,
+      (failures, threshold, reason) =>
+        this.sink.write('running', 'warn', `Health check failed (${failures}/${threshold}): ${reason}`),
+    );
   }
 
   /** Flushes and closes the log. */
@@ -241,6 +291,32 @@ export class WorkloadJob {
     throw noFreePort(config.portRange);
   }
 
+  /**
+   * The terminal transition out of running, after every log entry is
+   * stored, with the restart policy applied in the same transaction.
+   */
+  private async endRunning(to: 'stopped' | 'failed', patch: WorkloadPatch): Promise<void> {
+    let logFailure: unknown;
+    try {
+      await this.sink.flush();
+    } catch (error) {
+      logFailure = error;
+    }
+    const { workload } = this.claim;
+    const ranMs = performance.now() - this.runningSince;
+    await this.recordEnd(to, async () => {
+      const ended = await endRunning(this.deps.pool, workload, {
+        stage: to,
+        stopRequested: this.stopReason === 'user',
+        ranMs,
+        patch,
+      });
+      if (ended.restart) this.deps.onRestartScheduled?.(ended.restart);
+      return ended.row !== null;
+    });
+    if (logFailure) throw new Error(`Log entries of workload ${this.id} were lost`, { cause: logFailure });
+  }
+
   private lostRace(): LostRaceError {
     return new LostRaceError(`Workload ${this.id} left ${this.stage} elsewhere`);
   }
@@ -290,9 +366,24 @@ export class WorkloadJob {
       logFailure = error;
     }
     const from = this.stage;
+    await this.recordEnd(to, async () =>
+      Boolean(await transitionWorkload(this.deps.pool, this.id, from, to, patch)),
+    );
+    if (logFailure) throw new Error(`Log entries of workload ${this.id} were lost`, { cause: logFailure });
+  }
+
+  /**
+   * Runs `attempt` (one terminal transition, true when it matched) until it
+   * is recorded, with backoff: while the database is unreachable the job
+   * stays in its runner. A transition that matched nothing is re-read: a
+   * workload another actor ended (an orphan sweep), or whose earlier attempt
+   * committed without its answer arriving, is done.
+   */
+  private async recordEnd(to: 'stopped' | 'failed', attempt: () => Promise<boolean>): Promise<void> {
+    const from = this.stage;
     this.stage = await retry(
       async () => {
-        if (await transitionWorkload(this.deps.pool, this.id, from, to, patch)) return to;
+        if (await attempt()) return to;
         const current = await getWorkloadRow(this.deps.pool, this.id);
         if (!current || isTerminal(current.stage) || current.stage !== from) return current?.stage ?? to;
         throw new Error(`Workload ${this.id} is still ${from}`);
@@ -308,6 +399,5 @@ export class WorkloadJob {
         },
       },
     );
-    if (logFailure) throw new Error(`Log entries of workload ${this.id} were lost`, { cause: logFailure });
   }
 }

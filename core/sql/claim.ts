@@ -10,11 +10,24 @@ export interface ClaimedWorkload {
   healthCheckPath: string | null;
   env: EnvVar[];
   rootPath: string;
+  /** The deployment's periodic health check, as it is when the workload is claimed. */
+  health: HealthSettings;
+}
+
+export interface HealthSettings {
+  /** 0: no periodic checks. */
+  intervalMs: number;
+  timeoutMs: number;
+  failureThreshold: number;
 }
 
 /**
  * Claims up to `limit` pending workloads for `runnerId`, oldest first, in one
  * statement:
+ *
+ * - a workload with a `scheduled_at` in the future (a restart waiting out
+ *   its backoff) is not claimable yet; the database's clock decides, so
+ *   runners on hosts whose clocks differ agree;
  *
  * - `picked`, a `select … for update skip locked`, locks the rows it picks
  *   and skips rows another runner (or a `cancelPending`) holds, so
@@ -39,7 +52,8 @@ export async function claimWorkloads(
   if (limit <= 0) return [];
   const result = await db.query(
     `with picked as materialized (
-       select "id" from "workload" where "stage" = '${INITIAL_STAGE}'
+       select "id" from "workload"
+        where "stage" = '${INITIAL_STAGE}' and ("scheduled_at" is null or "scheduled_at" <= now())
         order by "created_at" limit $2
         for update skip locked
      ), claimed as (
@@ -48,6 +62,7 @@ export async function claimWorkloads(
         returning *
      )
      select claimed.*, d."executor" as "deployment_executor", d."health_check_path", d."env",
+            d."health_check_interval_ms", d."health_check_timeout_ms", d."health_check_failure_threshold",
             p."root_path", ${notifyWorkloadUpdated('claimed')}
        from claimed
        join "deployment" d on d."id" = claimed."deployment_id"
@@ -61,5 +76,10 @@ export async function claimWorkloads(
     healthCheckPath: r.health_check_path as string | null,
     env: (r.env ?? []) as EnvVar[],
     rootPath: r.root_path as string,
+    health: {
+      intervalMs: r.health_check_interval_ms as number,
+      timeoutMs: r.health_check_timeout_ms as number,
+      failureThreshold: r.health_check_failure_threshold as number,
+    },
   }));
 }

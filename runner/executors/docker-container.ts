@@ -1,6 +1,7 @@
 import { constants } from 'node:os';
 import { finished } from 'node:stream/promises';
 import type Docker from 'dockerode';
+import type { UsageReading } from '../resources/usage.ts';
 import {
   CONFLICT,
   engineAddress,
@@ -175,5 +176,28 @@ export async function startContainer(
     return stopping;
   };
 
-  return { containerId: container.id, exited, stop, readyAt };
+  return { containerId: container.id, exited, stop, readyAt, readUsage: () => containerUsage(container) };
+}
+
+/**
+ * The container's usage from the engine's stats (one reading, not a
+ * stream): cumulative CPU, memory without the reclaimable page cache (as
+ * `docker stats` shows it, cgroup v2 `inactive_file` or v1
+ * `total_inactive_file`), and its tasks.
+ */
+async function containerUsage(container: Docker.Container): Promise<UsageReading | null> {
+  const stats = (await container.stats({ stream: false, 'one-shot': true } as {
+    stream: false;
+  })) as Docker.ContainerStats;
+  const cpu = stats.cpu_stats?.cpu_usage?.total_usage;
+  const memory = stats.memory_stats?.usage;
+  if (typeof cpu !== 'number' || typeof memory !== 'number') return null;
+  const extra = (stats.memory_stats?.stats ?? {}) as Record<string, number | undefined>;
+  const cache = extra.inactive_file ?? extra.total_inactive_file ?? 0;
+  return {
+    cpuSeconds: cpu / 1e9,
+    memoryBytes: Math.max(0, memory - cache),
+    pids: stats.pids_stats?.current ?? 0,
+    at: performance.now(),
+  };
 }

@@ -2,6 +2,7 @@ import type { Config } from '../../core/config.ts';
 import type { EnvVar } from '../../core/db/entities/deployment.ts';
 import type { WorkloadStage } from '../../core/stages.ts';
 import type { LogSink } from '../logs/types.ts';
+import type { UsageReading } from '../resources/usage.ts';
 
 /**
  * An executor turns a validated service directory into a running service:
@@ -42,6 +43,12 @@ export interface RunningService {
   containerId?: string;
   /** Where readiness is checked when not HOST:port (a bridged container's own address). */
   readyAt?: { host: string; port: number };
+  /**
+   * Reads what the service uses now (a container's stats); null when it
+   * cannot be read. Without it, a service with a pid is read from /proc by
+   * its process group (runner/resources).
+   */
+  readUsage?(): Promise<UsageReading | null>;
   /** Resolves when the service exits, for whatever reason. Never rejects. */
   exited: Promise<ServiceExit>;
   /** SIGTERM (docker stop), SIGKILL after timeoutMs, and clean up (remove the container). Idempotent. */

@@ -2,10 +2,12 @@ import { type Deployment, DeploymentSchema, ProjectSchema } from '../../core/db/
 import { deploymentStatus } from '../../core/stages.ts';
 import { notFound } from '../errors.ts';
 import { workloadConnection } from '../services/workload-page.ts';
+import { parseRunningSettings } from '../validation/deployment-settings.ts';
 import { parseEnv, parseHealthCheckPath, parseId, parseName } from '../validation/input.ts';
 import { parseServicePath } from '../validation/paths.ts';
 import { builder } from './builder.ts';
-import { DeploymentStatusEnum, ExecutorEnum } from './enums.ts';
+import { RunningSettingsFields } from './deployment-settings.ts';
+import { DeploymentStatusEnum, ExecutorEnum, RestartPolicyEnum } from './enums.ts';
 import { DeploymentRef, ProjectRef, WorkloadConnection, WorkloadRef } from './refs.ts';
 
 DeploymentRef.implement({
@@ -27,6 +29,20 @@ DeploymentRef.implement({
     }),
     executor: t.field({ type: ExecutorEnum, resolve: (d) => d.executor }),
     healthCheckPath: t.exposeString('healthCheckPath', { nullable: true }),
+    healthCheckIntervalMs: t.exposeInt('healthCheckIntervalMs', {
+      description: 'Time between health checks while running; 0: none.',
+    }),
+    healthCheckTimeoutMs: t.exposeInt('healthCheckTimeoutMs', {
+      description: 'How long one health check may take before it counts as failed.',
+    }),
+    healthCheckFailureThreshold: t.exposeInt('healthCheckFailureThreshold', {
+      description: 'Failed health checks in a row that end the workload failed.',
+    }),
+    restartPolicy: t.field({ type: RestartPolicyEnum, resolve: (d) => d.restartPolicy }),
+    maxRestarts: t.exposeInt('maxRestarts', {
+      description:
+        'Restarts in a row before the policy gives up (the count starts again after 10 min of running).',
+    }),
     env: t.field({
       type: [EnvVar],
       description: 'Environment variables given to every workload of this deployment.',
@@ -53,7 +69,7 @@ const EnvVar = builder.objectRef<{ name: string; value: string }>('EnvVar').impl
   fields: (t) => ({ name: t.exposeString('name'), value: t.exposeString('value') }),
 });
 
-const EnvVarInput = builder.inputType('EnvVarInput', {
+export const EnvVarInput = builder.inputType('EnvVarInput', {
   fields: (t) => ({ name: t.string({ required: true }), value: t.string({ required: true }) }),
 });
 
@@ -65,6 +81,7 @@ const CreateDeploymentInput = builder.inputType('CreateDeploymentInput', {
     executor: t.field({ type: ExecutorEnum, defaultValue: 'auto' }),
     healthCheckPath: t.string({ description: 'An HTTP path that answers 2xx when the service is ready.' }),
     env: t.field({ type: [EnvVarInput] }),
+    ...RunningSettingsFields(t),
   }),
 });
 
@@ -94,6 +111,7 @@ builder.mutationFields((t) => ({
       const serviceName = parseName(input.serviceName, 'serviceName');
       const healthCheckPath = parseHealthCheckPath(input.healthCheckPath);
       const env = parseEnv(input.env);
+      const settings = parseRunningSettings(input);
       const project = await em.findOne(ProjectSchema, { id: projectId });
       if (!project) throw notFound('Project', projectId);
       const servicePath = await parseServicePath(project.rootPath, input.servicePath);
@@ -104,6 +122,7 @@ builder.mutationFields((t) => ({
         executor: input.executor ?? 'auto',
         healthCheckPath,
         env,
+        ...settings,
       } as Deployment);
       await em.flush();
       return deployment;

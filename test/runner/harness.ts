@@ -10,9 +10,9 @@ import { Runner } from '../../runner/runner.ts';
 import { baseServiceEnv } from '../../runner/service-env.ts';
 import {
   CreateDeploymentDocument,
+  type CreateDeploymentInput,
   CreateProjectDocument,
   CreateWorkloadDocument,
-  type Executor,
   WorkloadDocument,
   type WorkloadFieldsFragment,
   WorkloadLogsDocument,
@@ -39,13 +39,13 @@ export interface Harness {
   env: RunnerEnv;
   runners: Runner[];
   startRunner(overrides?: Record<string, string>, executors?: ExecutorRegistry): Promise<Runner>;
-  deploy(
-    servicePath: string,
-    options?: { healthCheckPath?: string; env?: { name: string; value: string }[]; executor?: Executor },
-  ): Promise<string>;
+  deploy(servicePath: string, options?: DeployOptions): Promise<string>;
   createWorkload(deploymentId: string): Promise<WorkloadFieldsFragment>;
   close(): Promise<void>;
 }
+
+/** CreateDeploymentInput without what the harness fills in. */
+export type DeployOptions = Omit<CreateDeploymentInput, 'projectId' | 'serviceName' | 'servicePath'>;
 
 export async function startHarness(fixtures: string[], env: RunnerEnv): Promise<Harness> {
   const app = await startTestApp({ AGENTFORGE_RUNNER: 'off', ...env });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { defineEntity, type InferEntity } from '@mikro-orm/core';
-import { EXECUTORS } from '../../stages.ts';
+import { EXECUTORS, RESTART_POLICIES } from '../../stages.ts';
 import { ProjectSchema } from './project.ts';
 import { timestamps } from './timestamps.ts';
 
@@ -26,6 +26,12 @@ export const DeploymentSchema = defineEntity({
       .json<EnvVar[]>()
       .columnType('jsonb')
       .onCreate(() => []),
+    /** Periodic health checks while running (0: off); see runner/health. */
+    healthCheckIntervalMs: p.integer().default(10_000),
+    healthCheckTimeoutMs: p.integer().default(2_000),
+    healthCheckFailureThreshold: p.integer().default(3),
+    restartPolicy: p.enum([...RESTART_POLICIES]).default('never'),
+    maxRestarts: p.integer().default(5),
     ...timestamps(p),
   }),
 });
