@@ -4,6 +4,7 @@ import { createLogWriter } from '../runner/logs/log-writer.ts';
 import { createSdk } from '../sdk/index.ts';
 import type { Benchmark } from './harness.ts';
 import {
+  API_TOKEN,
   finish,
   follow,
   now,
@@ -31,7 +32,7 @@ const bench: Benchmark = {
     const url = await ctx.createDatabase();
     const api = await startApiProcess(url);
     const db = await openDatabase(url, { migrate: false });
-    const sdk = createSdk({ url: api.url });
+    const sdk = createSdk({ url: api.url, token: API_TOKEN });
     try {
       const id = await runningWorkload(db.pool);
       const latencies: number[] = [];

@@ -1,3 +1,4 @@
+import { API_TOKEN } from './live-logs.ts';
 import { openRawWebSocket, type RawWebSocket } from './raw-websocket.ts';
 
 /**
@@ -85,8 +86,9 @@ export async function followMany(
       onError: (error) => rejectEnd(error),
     });
     sockets.push(ws);
-    ws.send(JSON.stringify({ type: 'connection_init', payload: {} }));
-    await subscribed;
+    ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${API_TOKEN}` } }));
+    // A socket closed before its ack (the server's connection limits) fails the run instead of hanging it.
+    await Promise.race([subscribed, end]);
   };
   await Promise.all(Array.from({ length: count }, (_, index) => follow(index)));
   return {

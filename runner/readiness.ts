@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { throwIfCancelled } from './command.ts';
-import { type ServiceExit, StageError } from './executors/types.ts';
+import { outOfMemoryMessage, type ServiceExit, StageError } from './executors/types.ts';
 import { probe } from './health/probe.ts';
 import { describeExit } from './process-group.ts';
 
@@ -38,11 +38,11 @@ export async function waitUntilReady(check: ReadinessCheck): Promise<void> {
   let last: number | string = 'no answer';
   for (;;) {
     throwIfCancelled(check.signal);
-    if (exit) throw new StageError(`Service exited before it was ready (${describeExit(exit)})`);
+    if (exit) throw exitedBeforeReady(exit);
     const result = await probe(target, ATTEMPT_TIMEOUT_MS);
     if (result.ok) return;
     last = result.answer;
-    if (exit) throw new StageError(`Service exited before it was ready (${describeExit(exit)})`);
+    if (exit) throw exitedBeforeReady(exit);
     if (Date.now() >= deadline) {
       const what = check.healthCheckPath
         ? `GET ${check.healthCheckPath} last answered ${typeof last === 'number' ? `HTTP ${last}` : last}`
@@ -52,4 +52,9 @@ export async function waitUntilReady(check: ReadinessCheck): Promise<void> {
     // An abort ends the sleep early; the next turn of the loop reports it.
     await sleep(RETRY_MS, undefined, { signal: check.signal }).catch(() => undefined);
   }
+}
+
+function exitedBeforeReady(exit: ServiceExit): StageError {
+  if (exit.outOfMemoryMb) return new StageError(outOfMemoryMessage(exit.outOfMemoryMb));
+  return new StageError(`Service exited before it was ready (${describeExit(exit)})`);
 }

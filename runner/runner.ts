@@ -18,8 +18,10 @@ import {
 import { getWorkloadRow } from '../core/sql/transition.ts';
 import { parseWorkloadUpdate, WORKLOAD_UPDATED_CHANNEL, type WorkloadRow } from '../core/sql/workload-row.ts';
 import { isTerminal } from '../core/stages.ts';
+import { removeOrphanContainers } from './executors/docker-orphans.ts';
 import { createExecutors, type ExecutorRegistry } from './executors/index.ts';
 import { ResourceSampler } from './resources/sampler.ts';
+import { sweepLeftovers } from './sandbox/leftovers.ts';
 import { swappablePool } from './swappable-pool.ts';
 import { WorkloadJob } from './workload-job.ts';
 
@@ -37,6 +39,9 @@ export interface RunnerOptions {
   heartbeatMs?: number;
   log?: (line: string) => void;
 }
+
+/** Heartbeats between two removals of what gone runners left (30 s). */
+const LEFTOVERS_EVERY = 15;
 
 /** The runner's LISTEN connection in pg_stat_activity. */
 export const RUNNER_LISTENER_APPLICATION_NAME = 'agentforge-runner-listen';
@@ -64,6 +69,7 @@ export class Runner {
   private claimAgain = false;
   private pollTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
+  private beats = 0;
   /** Wake-ups at the end of restart backoffs this runner scheduled. */
   private readonly restartTimers = new Set<NodeJS.Timeout>();
   private restarting: Promise<void> | undefined;
@@ -94,6 +100,8 @@ export class Runner {
       everyMs: this.options.heartbeatMs ?? RUNNER_HEARTBEAT_MS,
       log: this.log,
     });
+    await this.sweeper.sweep();
+    await this.removeLeftovers();
     await this.startLoop();
     this.heartbeatTimer = setInterval(() => this.beat(), this.options.heartbeatMs ?? RUNNER_HEARTBEAT_MS);
     this.log(`Runner ${this.id} started (concurrency ${this.concurrency})`);
@@ -313,6 +321,7 @@ export class Runner {
    */
   private beat(): void {
     if (this.state !== 'started' || this.restarting) return;
+    if (++this.beats % LEFTOVERS_EVERY === 0) void this.removeLeftovers();
     heartbeat(this.pool, this.id).then(
       ({ restartDue }) => {
         if (!this.databaseReachable) {
@@ -334,6 +343,24 @@ export class Runner {
   /** Whether the runner currently claims work (false while its database is out of reach). */
   get claimsWork(): boolean {
     return this.state === 'started' && this.databaseReachable;
+  }
+
+  /**
+   * Removes what runners that are gone left (their workloads are failed by
+   * the sweeper): working copies and cgroups on this host (anything still
+   * running in them is killed), containers on this runner's Docker engine.
+   * A failure here is reported, and the next round tries again.
+   */
+  private async removeLeftovers(): Promise<void> {
+    try {
+      if (this.executors.local) {
+        for (const id of await sweepLeftovers(this.pool, this.options.config.workDir))
+          this.log(`Workload ${id}: removed its working copy and cgroup, left by a runner that is gone`);
+      }
+      if (this.executors.docker) await removeOrphanContainers(this.pool, this.options.config, this.log);
+    } catch (error) {
+      this.report('sweeping what gone runners left failed', error);
+    }
   }
 
   private report(what: string, error: unknown): void {

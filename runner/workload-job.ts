@@ -9,7 +9,13 @@ import { isTerminal, PROGRESS_STAGES, type WorkloadStage } from '../core/stages.
 import { BuildPreparation } from './build-preparation.ts';
 import { CancelledError } from './command.ts';
 import type { ExecutorRegistry } from './executors/index.ts';
-import { type RunningService, type StageContext, StageError } from './executors/types.ts';
+import {
+  outOfMemoryMessage,
+  type RunningService,
+  type ServiceExecutor,
+  type StageContext,
+  StageError,
+} from './executors/types.ts';
 import { type Unhealthy, watchHealth } from './health/health-check.ts';
 import { createLogWriter } from './logs/log-writer.ts';
 import type { LogSink } from './logs/types.ts';
@@ -71,6 +77,8 @@ export class WorkloadJob {
   private deployedAt: { host: string; port: number } | undefined;
   /** performance.now() when it entered running. */
   private runningSince = 0;
+  /** The executor chosen and the context it was given, for its release at the end. */
+  private used: { executor: ServiceExecutor; ctx: StageContext } | undefined;
   private readonly sink: LogSink;
 
   constructor(
@@ -132,6 +140,7 @@ export class WorkloadJob {
       const chosen = await checkService(input, ctx.serviceDir);
       const executor = this.deps.executors[chosen];
       if (!executor) throw new StageError(`Executor ${chosen} is not available on this runner`);
+      this.used = { executor, ctx };
       await this.move('build', { executor: chosen });
 
       await executor.build(ctx, preparation.take(executor));
@@ -196,9 +205,11 @@ export class WorkloadJob {
       }
       const { exit } = outcome;
       // The contract's wording for any exit of a service that should keep running, 0 included.
-      const error = exit.signal
-        ? `Service killed by signal ${exit.signal}`
-        : `Service crashed with exit code ${exit.code}`;
+      const error = exit.outOfMemoryMb
+        ? outOfMemoryMessage(exit.outOfMemoryMb)
+        : exit.signal
+          ? `Service killed by signal ${exit.signal}`
+          : `Service crashed with exit code ${exit.code}`;
       // Whatever it forked is killed too.
       await service.stop(0);
       this.sink.write('running', 'error', error);
@@ -235,8 +246,12 @@ export class WorkloadJob {
     );
   }
 
-  /** Flushes and closes the log. */
-  close(): Promise<void> {
+  /** Releases what the workload had on this host (working copy, cgroup), then flushes and closes the log. */
+  async close(): Promise<void> {
+    if (this.used) {
+      await this.used.executor.release?.(this.used.ctx).catch(() => {});
+      this.used = undefined;
+    }
     return this.sink.close();
   }
 
@@ -248,6 +263,12 @@ export class WorkloadJob {
       runnerId: this.deps.runnerId,
       serviceDir,
       servicePath: workload.servicePath,
+      rootPath: this.claim.rootPath,
+      limits: {
+        memoryMb: this.claim.limits.memoryMb ?? this.deps.config.defaultLimits.memoryMb,
+        cpus: this.claim.limits.cpus ?? this.deps.config.defaultLimits.cpus,
+        pids: this.claim.limits.pids ?? this.deps.config.defaultLimits.pids,
+      },
       env: this.claim.env,
       baseEnv: this.deps.baseEnv,
       healthCheckPath: this.claim.healthCheckPath,

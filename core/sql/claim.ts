@@ -12,6 +12,8 @@ export interface ClaimedWorkload {
   rootPath: string;
   /** The deployment's periodic health check, as it is when the workload is claimed. */
   health: HealthSettings;
+  /** The deployment's limits; null where it has none stored (the runner's defaults apply). */
+  limits: { memoryMb: number | null; cpus: number | null; pids: number | null };
 }
 
 export interface HealthSettings {
@@ -41,7 +43,7 @@ export interface HealthSettings {
  *   locks), so one claim of limit 4 took all 100 pending workloads;
  * - the UPDATE moves them to `validate` and records the owner;
  * - the outer select joins the deployment and project (executor, health
- *   check, env, root path) so the runner needs no second round trip, and
+ *   check, env, limits, root path) so the runner needs no second round trip, and
  *   notifies `workloadUpdated` listeners (delivered at commit).
  */
 export async function claimWorkloads(
@@ -63,7 +65,7 @@ export async function claimWorkloads(
      )
      select claimed.*, d."executor" as "deployment_executor", d."health_check_path", d."env",
             d."health_check_interval_ms", d."health_check_timeout_ms", d."health_check_failure_threshold",
-            p."root_path", ${notifyWorkloadUpdated('claimed')}
+            d."memory_limit_mb", d."cpu_limit", d."pids_limit", p."root_path", ${notifyWorkloadUpdated('claimed')}
        from claimed
        join "deployment" d on d."id" = claimed."deployment_id"
        join "project" p on p."id" = d."project_id"
@@ -80,6 +82,11 @@ export async function claimWorkloads(
       intervalMs: r.health_check_interval_ms as number,
       timeoutMs: r.health_check_timeout_ms as number,
       failureThreshold: r.health_check_failure_threshold as number,
+    },
+    limits: {
+      memoryMb: r.memory_limit_mb as number | null,
+      cpus: r.cpu_limit === null ? null : Number(r.cpu_limit),
+      pids: r.pids_limit as number | null,
     },
   }));
 }

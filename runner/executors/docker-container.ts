@@ -18,11 +18,41 @@ export const LABEL_WORKLOAD = 'agentforge.workload';
 export const LABEL_DEPLOYMENT = 'agentforge.deployment';
 export const LABEL_RUNNER = 'agentforge.runner';
 
+/** The uid:gid a container runs as when its image names no user: unprivileged, like the local sandbox. */
+export const CONTAINER_DEFAULT_USER = '65534:65534';
+
+/** Bounded output kept by the engine per container (the runner streams it into the log anyway). */
+export const CONTAINER_LOG_CONFIG = { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '2' } };
+
+/**
+ * The container's confinement (DESIGN §8): the deployment's limits, no
+ * capability, no privilege escalation, bounded logs, no mounts, never
+ * privileged. `imageUser` is the image's own USER, kept when it names one.
+ */
+export function containerHostConfig(ctx: StageContext): Docker.HostConfig {
+  const { memoryMb, cpus, pids } = ctx.limits;
+  return {
+    Memory: memoryMb * 1024 * 1024,
+    // Memory + swap at the same figure: no swap beyond the limit.
+    MemorySwap: memoryMb * 1024 * 1024,
+    NanoCpus: Math.round(cpus * 1e9),
+    PidsLimit: pids,
+    CapDrop: ['ALL'],
+    SecurityOpt: ['no-new-privileges'],
+    Privileged: false,
+    ReadonlyRootfs: false,
+    Binds: [],
+    Mounts: [],
+    LogConfig: CONTAINER_LOG_CONFIG,
+  };
+}
+
 function containerSpec(
   ctx: StageContext,
   image: string,
   port: number,
   host: string,
+  imageUser: string,
 ): Docker.ContainerCreateOptions {
   const bridge = ctx.config.dockerNetworkMode === 'bridge';
   // In bridge mode the service must accept connections from the published
@@ -38,15 +68,19 @@ function containerSpec(
       [LABEL_DEPLOYMENT]: ctx.deploymentId,
       [LABEL_RUNNER]: ctx.runnerId,
     },
+    User: imageUser || CONTAINER_DEFAULT_USER,
     Tty: false,
     OpenStdin: false,
     AttachStdin: false,
     AttachStdout: true,
     AttachStderr: true,
     ...(bridge ? { ExposedPorts: { [portSpec]: {} } } : {}),
-    HostConfig: bridge
-      ? { NetworkMode: 'bridge', PortBindings: { [portSpec]: [{ HostIp: host, HostPort: String(port) }] } }
-      : { NetworkMode: 'host' },
+    HostConfig: {
+      ...containerHostConfig(ctx),
+      ...(bridge
+        ? { NetworkMode: 'bridge', PortBindings: { [portSpec]: [{ HostIp: host, HostPort: String(port) }] } }
+        : { NetworkMode: 'host' }),
+    },
   };
 }
 
@@ -103,7 +137,8 @@ export async function startContainer(
 ): Promise<RunningService> {
   let container: Docker.Container;
   try {
-    container = await docker.createContainer(containerSpec(ctx, image, port, host));
+    const imageUser = (await docker.getImage(image).inspect()).Config?.User ?? '';
+    container = await docker.createContainer(containerSpec(ctx, image, port, host, imageUser));
   } catch (error) {
     throw new StageError(`Could not create the container: ${engineMessage(error)}`, { cause: error });
   }
@@ -136,7 +171,13 @@ export async function startContainer(
   const exited: Promise<ServiceExit> = container.wait().then(
     async (result: { StatusCode?: number }) => {
       await drained;
-      return toServiceExit(typeof result.StatusCode === 'number' ? result.StatusCode : null);
+      const exit = toServiceExit(typeof result.StatusCode === 'number' ? result.StatusCode : null);
+      const oom = await container.inspect().then(
+        (info) => info.State.OOMKilled === true,
+        () => false,
+      );
+      if (oom) exit.outOfMemoryMb = ctx.limits.memoryMb;
+      return exit;
     },
     async (error: unknown) => {
       // The wait request itself failed (engine restarted, connection lost):

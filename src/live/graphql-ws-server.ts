@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
 import type { WebSocket, WebSocketServer } from 'ws';
+import { SUBSCRIBER_STALL_MS } from '../limits.ts';
 import { BatchedResults } from './event-batch.ts';
 
 /** What graphql-ws hands our hooks as `ctx.extra` (the same as graphql-ws/use/ws). */
@@ -106,10 +107,14 @@ function sender(socket: WebSocket, tcp: Socket): (data: string) => Promise<void>
     if (socket.bufferedAmount <= HIGH_WATER_BYTES) return undefined;
     return new Promise<void>((resolve) => {
       const done = () => {
+        clearTimeout(timer);
         tcp.off('drain', done);
         socket.off('close', done);
         resolve();
       };
+      // A client that takes nothing for this long has stopped reading: the subscription goes on, and a
+      // log stream finds the step took too long and ends with LOG_STREAM_OVERFLOW (see notify-hub.ts).
+      const timer = setTimeout(done, SUBSCRIBER_STALL_MS);
       tcp.on('drain', done);
       socket.on('close', done);
     });

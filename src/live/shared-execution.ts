@@ -8,6 +8,7 @@ import {
 } from 'graphql';
 import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 import type { Plugin } from 'graphql-yoga';
+import { LogBudget } from '../log-budget.ts';
 import { BatchedResults, EventBatch } from './event-batch.ts';
 
 type Result = ExecutionResult | Promise<ExecutionResult>;
@@ -66,11 +67,19 @@ function compiledOperation(args: ExecutionArgs, text: string): CompiledQuery | n
   return query;
 }
 
-/** Runs the operation's selection set on one event (its root value). */
+/**
+ * Runs the operation's selection set on one event (its root value). Each
+ * event is a response of its own, so it gets its own log budget (see
+ * src/log-budget.ts) on a context that otherwise is the operation's.
+ */
 function eventExecutor(args: ExecutionArgs, text: string): (event: unknown) => Result {
   const compiled = compiledOperation(args, text);
-  if (!compiled) return (event) => execute({ ...args, rootValue: event });
-  return (event) => compiled.query(event, args.contextValue, args.variableValues) as Result;
+  const context = () =>
+    typeof args.contextValue === 'object' && args.contextValue !== null
+      ? Object.create(args.contextValue as object, { logBudget: { value: new LogBudget() } })
+      : args.contextValue;
+  if (!compiled) return (event) => execute({ ...args, contextValue: context(), rootValue: event });
+  return (event) => compiled.query(event, context(), args.variableValues) as Result;
 }
 
 function executeEvent(run: (event: unknown) => Result, key: string, event: unknown): Result {

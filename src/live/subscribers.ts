@@ -35,6 +35,8 @@ export class LogSubscriber extends Waker {
   lastPullAt = Date.now();
   private buffer: LogEntryRow[] = [];
   private head = 0;
+  /** Message characters waiting (about their bytes: the bound needs no more precision). */
+  bufferedBytes = 0;
 
   constructor(after: number) {
     super();
@@ -45,20 +47,27 @@ export class LogSubscriber extends Waker {
     return this.buffer.length - this.head;
   }
 
-  offer(entries: readonly LogEntryRow[]): void {
+  offer(entries: readonly LogEntryRow[], bytes = messageBytes(entries)): void {
     for (const e of entries) this.buffer.push(e);
+    this.bufferedBytes += bytes;
   }
 
-  /** Up to `max` waiting entries, oldest first (empty when none wait). */
-  take(max: number): LogEntryRow[] {
-    if (this.head === 0 && this.buffer.length <= max) {
+  /** Up to `max` waiting entries and about `maxBytes` of messages (one at least), oldest first (empty when none wait). */
+  take(max: number, maxBytes = Number.POSITIVE_INFINITY): LogEntryRow[] {
+    if (this.head === 0 && this.buffer.length <= max && this.bufferedBytes <= maxBytes) {
       const all = this.buffer;
-      this.buffer = [];
+      this.clear();
       return all;
     }
-    const end = Math.min(this.buffer.length, this.head + max);
+    let end = this.head;
+    let bytes = 0;
+    while (end < this.buffer.length && end - this.head < max && (end === this.head || bytes < maxBytes)) {
+      bytes += (this.buffer[end] as LogEntryRow).message.length;
+      end++;
+    }
     const some = this.buffer.slice(this.head, end);
     this.head = end;
+    this.bufferedBytes -= bytes;
     if (this.head === this.buffer.length) this.clear();
     return some;
   }
@@ -72,6 +81,7 @@ export class LogSubscriber extends Waker {
   private clear(): void {
     this.buffer = [];
     this.head = 0;
+    this.bufferedBytes = 0;
   }
 }
 
@@ -131,4 +141,11 @@ export class UpdateSubscriber extends Waker {
     this.queue.splice(at, 0, item);
     if (this.queue.length > MAX_QUEUED_ROWS) this.queue.splice(0, this.queue.length - MAX_QUEUED_ROWS);
   }
+}
+
+/** The size of the entries' messages, counted in characters (about their bytes). */
+export function messageBytes(entries: readonly LogEntryRow[]): number {
+  let bytes = 0;
+  for (const entry of entries) bytes += entry.message.length;
+  return bytes;
 }

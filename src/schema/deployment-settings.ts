@@ -25,3 +25,14 @@ export function RunningSettingsFields(t: InputFieldBuilder<Types, 'InputObject'>
     maxRestarts: t.int({ description: 'Restarts in a row the policy allows, 0 to 100. Default 5.' }),
   };
 }
+
+/** The §8 limits as input fields, the same in CreateDeploymentInput and UpdateDeploymentInput. */
+export function LimitFields(t: InputFieldBuilder<Types, 'InputObject'>) {
+  return {
+    memoryLimitMb: t.int({ description: 'MB (MiB), at least 32; default AGENTFORGE_DEFAULT_MEMORY_MB.' }),
+    cpuLimit: t.float({
+      description: 'Cores, above 0 and at most the host has; default AGENTFORGE_DEFAULT_CPUS.',
+    }),
+    pidsLimit: t.int({ description: 'Processes, at least 8; default AGENTFORGE_DEFAULT_PIDS.' }),
+  };
+}

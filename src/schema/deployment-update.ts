@@ -3,10 +3,11 @@ import { deleteDeployment } from '../../core/sql/delete-deployment.ts';
 import { badInput, invalidTransition, notFound } from '../errors.ts';
 import { parseRunningSettings } from '../validation/deployment-settings.ts';
 import { parseEnv, parseHealthCheckPath, parseId, parseName } from '../validation/input.ts';
+import { parseLimits } from '../validation/limits.ts';
 import { parseServicePath } from '../validation/paths.ts';
 import { builder } from './builder.ts';
 import { EnvVarInput } from './deployment.ts';
-import { RunningSettingsFields } from './deployment-settings.ts';
+import { LimitFields, RunningSettingsFields } from './deployment-settings.ts';
 import { ExecutorEnum } from './enums.ts';
 import { DeploymentRef } from './refs.ts';
 
@@ -22,6 +23,7 @@ const UpdateDeploymentInput = builder.inputType('UpdateDeploymentInput', {
     healthCheckPath: t.string({ description: 'null removes it (the port is checked instead).' }),
     env: t.field({ type: [EnvVarInput], description: 'Replaces the whole list; null or [] empties it.' }),
     ...RunningSettingsFields(t),
+    ...LimitFields(t),
   }),
 });
 
@@ -36,7 +38,7 @@ builder.mutationFields((t) => ({
     type: DeploymentRef,
     description: "Changes some of a deployment's settings; every input field is optional.",
     args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateDeploymentInput, required: true }) },
-    resolve: async (_root, { id: rawId, input }, { em }) => {
+    resolve: async (_root, { id: rawId, input }, { em, config }) => {
       const id = parseId(rawId);
       // Everything that can be checked without the database is checked first.
       const serviceName = notNull(input.serviceName, 'serviceName');
@@ -49,6 +51,21 @@ builder.mutationFields((t) => ({
       const deployment = await em.findOne(DeploymentSchema, { id });
       if (!deployment) throw notFound('Deployment', id);
       const settings = parseRunningSettings(input, deployment);
+      const memoryLimitMb = notNull(input.memoryLimitMb, 'memoryLimitMb');
+      const cpuLimit = notNull(input.cpuLimit, 'cpuLimit');
+      const pidsLimit = notNull(input.pidsLimit, 'pidsLimit');
+      // A limit left out keeps its stored value (or the runner's default where none is stored).
+      const limits =
+        memoryLimitMb === undefined && cpuLimit === undefined && pidsLimit === undefined
+          ? {}
+          : parseLimits(
+              {
+                memoryLimitMb: memoryLimitMb ?? deployment.memoryLimitMb,
+                cpuLimit: cpuLimit ?? (deployment.cpuLimit === null ? null : Number(deployment.cpuLimit)),
+                pidsLimit: pidsLimit ?? deployment.pidsLimit,
+              },
+              config.defaultLimits,
+            );
       let path: string | undefined;
       if (servicePath !== undefined) {
         const project = await em.findOneOrFail(ProjectSchema, { id: deployment.projectId });
@@ -56,6 +73,7 @@ builder.mutationFields((t) => ({
       }
       em.assign(deployment, {
         ...settings,
+        ...limits,
         ...(name !== undefined && { serviceName: name }),
         ...(path !== undefined && { servicePath: path }),
         ...(executor !== undefined && { executor }),

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,6 +33,9 @@ import {
  */
 const OUTAGE_MS = 40_000;
 
+/** The API's token for this test. */
+const TOKEN = randomBytes(24).toString('hex');
+
 let pg: OwnPostgres;
 let db: Database;
 let live: NotifyHub;
@@ -51,7 +55,7 @@ beforeAll(async () => {
   pg = await startOwnPostgres();
   db = await openOwnDatabase(pg.url);
   live = createNotifyHub(db);
-  app = buildApp({ config: loadConfig({ HOST: '127.0.0.1', PORT: '0' }), db, live });
+  app = buildApp({ config: loadConfig({ HOST: '127.0.0.1', PORT: '0' }), apiToken: TOKEN, db, live });
   const { url } = await app.start();
   root = await projectRoot(['counted-printer', 'hello']);
   runner = spawnRunner({ DATABASE_URL: pg.url, WORKLOAD_PORT_RANGE: portBlock() });
@@ -87,7 +91,7 @@ beforeAll(async () => {
   await sleep(RUNNER_LEASE_MS + 3 * RUNNER_HEARTBEAT_MS);
   outcome.printerAfterRecovery = (await getWorkloadRow(db.pool, printer)) ?? undefined;
   outcome.printed = Number(await (await fetch(`http://127.0.0.1:${printerRow.port}/printed`)).text());
-  const sdk = createSdk({ url });
+  const sdk = createSdk({ url, token: TOKEN });
   try {
     outcome.stopped = (await sdk.request(StopWorkloadDocument, { id: printer })).stopWorkload;
   } finally {

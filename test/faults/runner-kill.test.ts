@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,6 +30,9 @@ import {
  */
 const NOTICED_WITHIN_MS = 15_000;
 
+/** The API's token for this test. */
+const TOKEN = randomBytes(24).toString('hex');
+
 let pg: OwnPostgres;
 let db: Database;
 let live: NotifyHub;
@@ -43,7 +47,7 @@ beforeAll(async () => {
   pg = await startOwnPostgres();
   db = await openOwnDatabase(pg.url);
   live = createNotifyHub(db);
-  app = buildApp({ config: loadConfig({ HOST: '127.0.0.1', PORT: '0' }), db, live });
+  app = buildApp({ config: loadConfig({ HOST: '127.0.0.1', PORT: '0' }), apiToken: TOKEN, db, live });
   await app.start();
   root = await projectRoot(['docker-hello', 'slow-build', 'never-listens', 'hello']);
   silentEngine = createServer((socket) => silentSockets.push(socket));

@@ -7,6 +7,8 @@ import { timestamps } from './timestamps.ts';
 export interface EnvVar {
   name: string;
   value: string;
+  /** A secret reads back as null through the API; no value ever reaches a log. */
+  secret?: boolean;
 }
 
 export const DeploymentSchema = defineEntity({
@@ -32,6 +34,10 @@ export const DeploymentSchema = defineEntity({
     healthCheckFailureThreshold: p.integer().default(3),
     restartPolicy: p.enum([...RESTART_POLICIES]).default('never'),
     maxRestarts: p.integer().default(5),
+    /** Limits (docs/containment.md); null on rows older than the columns: the runner's defaults apply. */
+    memoryLimitMb: p.integer().nullable().fieldName('memory_limit_mb'),
+    cpuLimit: p.double().nullable().fieldName('cpu_limit'),
+    pidsLimit: p.integer().nullable().fieldName('pids_limit'),
     ...timestamps(p),
   }),
 });
