@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isTerminal as isTerminalStage } from '../core/stages.ts';
 import {
   type LogEntryFieldsFragment,
   type Sdk,
@@ -34,8 +35,7 @@ export interface FollowOptions {
   retries?: number;
 }
 
-const TERMINAL = new Set(['stopped', 'failed']);
-const isTerminal = (w: WorkloadFieldsFragment) => TERMINAL.has(w.stage);
+const isTerminal = (w: WorkloadFieldsFragment) => isTerminalStage(w.stage);
 const retryDelay = (attempt: number) => Math.min(250 * 2 ** (attempt - 1), 3000);
 
 /** Resolves with the workload's last state once the `until` condition holds. */

@@ -2,23 +2,24 @@ import { randomUUID } from 'node:crypto';
 import PQueue from 'p-queue';
 import pg from 'pg';
 import type { Config } from '../core/config.ts';
+import { createPgListener, type PgListener } from '../core/listen/pg-listener.ts';
+import { type OrphanSweeper, startOrphanSweeper } from '../core/orphan-sweeper.ts';
 import { claimWorkloads } from '../core/sql/claim.ts';
 import { WORKLOAD_CREATED_CHANNEL } from '../core/sql/create-workload.ts';
-import { failOrphan } from '../core/sql/fail-orphan.ts';
 import { RUNNER_RESTART_CHANNEL } from '../core/sql/runner-restart.ts';
 import {
   heartbeat,
   markRestarted,
   markStopped,
-  orphanedWorkloads,
+  RUNNER_HEARTBEAT_MS,
   registerRunner,
   stopRequestedIds,
 } from '../core/sql/runners.ts';
 import { getWorkloadRow } from '../core/sql/transition.ts';
 import { parseWorkloadUpdate, WORKLOAD_UPDATED_CHANNEL, type WorkloadRow } from '../core/sql/workload-row.ts';
+import { isTerminal } from '../core/stages.ts';
 import { removeOrphanContainers } from './executors/docker-orphans.ts';
 import { createExecutors, type ExecutorRegistry } from './executors/index.ts';
-import { NotificationListener } from './listener.ts';
 import { LogRetention } from './log-retention.ts';
 import { ResourceSampler } from './resources/sampler.ts';
 import { sweepLeftovers } from './sandbox/leftovers.ts';
@@ -35,13 +36,18 @@ export interface RunnerOptions {
   executors?: ExecutorRegistry;
   /** Claim poll and stop-request poll interval: a lost NOTIFY only delays by this much. */
   pollMs?: number;
+  /** Heartbeat (lease renewal) and orphan sweep interval (default RUNNER_HEARTBEAT_MS). */
   heartbeatMs?: number;
   /** Time between two sweeps of the log retention (default 10 minutes; the first runs at start). */
   logRetentionEveryMs?: number;
   log?: (line: string) => void;
 }
 
-const ORPHAN_SWEEP_EVERY = 15;
+/** Heartbeats between two removals of what gone runners left (30 s). */
+const LEFTOVERS_EVERY = 15;
+
+/** The runner's LISTEN connection in pg_stat_activity. */
+export const RUNNER_LISTENER_APPLICATION_NAME = 'agentforge-runner-listen';
 
 /**
  * A runner: claims pending workloads, takes at most `RUNNER_CONCURRENCY` of
@@ -53,7 +59,10 @@ export class Runner {
   readonly id: string = randomUUID();
   private pool: pg.Pool;
   private readonly sharedPool: pg.Pool;
-  private listener: NotificationListener | undefined;
+  private listener: PgListener | undefined;
+  private sweeper: OrphanSweeper | undefined;
+  /** False from a failed heartbeat to the next one that succeeds: no claims meanwhile. */
+  private databaseReachable = true;
   private readonly queue: PQueue;
   private readonly jobs = new Map<string, { job: WorkloadJob; done: Promise<void> }>();
   /** Jobs claimed and not yet running or ended: what the concurrency bound counts. */
@@ -63,9 +72,9 @@ export class Runner {
   private claimAgain = false;
   private pollTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
+  private beats = 0;
   /** Wake-ups at the end of restart backoffs this runner scheduled. */
   private readonly restartTimers = new Set<NodeJS.Timeout>();
-  private beats = 0;
   private restarting: Promise<void> | undefined;
   private readonly executors: ExecutorRegistry;
   private readonly sampler: ResourceSampler;
@@ -94,9 +103,16 @@ export class Runner {
     if (this.state !== 'new') throw new Error('A runner starts once');
     this.state = 'started';
     await registerRunner(this.pool, this.id, process.pid, this.concurrency);
-    await this.sweepOrphans();
+    this.sweeper = startOrphanSweeper({
+      pool: this.sharedPool,
+      selfId: this.id,
+      everyMs: this.options.heartbeatMs ?? RUNNER_HEARTBEAT_MS,
+      log: this.log,
+    });
+    await this.sweeper.sweep();
+    await this.removeLeftovers();
     await this.startLoop();
-    this.heartbeatTimer = setInterval(() => this.beat(), this.options.heartbeatMs ?? 2_000);
+    this.heartbeatTimer = setInterval(() => this.beat(), this.options.heartbeatMs ?? RUNNER_HEARTBEAT_MS);
     this.retention.start();
     this.log(`Runner ${this.id} started (concurrency ${this.concurrency})`);
   }
@@ -110,6 +126,7 @@ export class Runner {
     this.state = 'stopping';
     clearInterval(this.heartbeatTimer);
     await this.retention.stop();
+    await this.sweeper?.stop();
     for (const timer of this.restartTimers) clearTimeout(timer);
     this.restartTimers.clear();
     await this.restarting;
@@ -157,16 +174,16 @@ export class Runner {
   }
 
   private async startLoop(): Promise<void> {
-    const listener = new NotificationListener(
-      this.options.databaseUrl,
-      [WORKLOAD_CREATED_CHANNEL, WORKLOAD_UPDATED_CHANNEL, RUNNER_RESTART_CHANNEL],
-      {
-        notification: (channel, payload) => this.onNotification(channel, payload),
-        reconnected: () => this.poll(),
-        error: (error) => this.report('the LISTEN connection failed', error),
-      },
-    );
-    await listener.start();
+    const listener = createPgListener({
+      url: this.options.databaseUrl,
+      channels: [WORKLOAD_CREATED_CHANNEL, WORKLOAD_UPDATED_CHANNEL, RUNNER_RESTART_CHANNEL],
+      applicationName: RUNNER_LISTENER_APPLICATION_NAME,
+      onNotification: (channel, payload) => this.onNotification(channel, payload),
+      // Catch-up: what was notified while the connection was down is read from the tables.
+      onReconnect: () => this.catchUp(),
+      onError: (error) => this.report('the LISTEN connection failed', error),
+    });
+    await listener.ready;
     this.listener = listener;
     this.pollTimer = setInterval(() => this.poll(), this.options.pollMs ?? 1_000);
     this.wake();
@@ -185,22 +202,40 @@ export class Runner {
     else if (channel === WORKLOAD_UPDATED_CHANNEL) {
       const update = parseWorkloadUpdate(payload);
       const entry = this.jobs.get(update.id);
-      if (!entry || entry.job.stopping) return;
+      if (!entry) return;
       // The payload carries the committed row; a bare id (row too big) is re-read.
-      if (!update.row) void this.checkStopRequest(entry.job);
-      else if (update.row.stopRequested) entry.job.requestStop('user');
+      if (!update.row) void this.checkRow(entry.job);
+      else this.follow(entry.job, update.row);
     } else if (channel === RUNNER_RESTART_CHANNEL && (payload === this.id || payload === '*')) {
       void this.restart().catch((error) => this.report('restart failed', error));
     }
   }
 
-  private async checkStopRequest(job: WorkloadJob): Promise<void> {
+  /**
+   * Acts on a committed state of one of our workloads: a stop request stops
+   * it; a terminal stage we did not write (the workload was failed as an
+   * orphan while this runner could not renew its lease) means it is no
+   * longer ours, and its service is stopped without recording anything.
+   */
+  private follow(job: WorkloadJob, row: WorkloadRow): void {
+    if (isTerminal(row.stage)) {
+      if (!isTerminal(job.currentStage)) job.abandon(row.stage);
+    } else if (row.stopRequested && !job.stopping) job.requestStop('user');
+  }
+
+  private async checkRow(job: WorkloadJob): Promise<void> {
     try {
       const row = await getWorkloadRow(this.pool, job.id);
-      if (row?.stopRequested) job.requestStop('user');
+      if (row) this.follow(job, row);
     } catch (error) {
       this.report(`cannot read workload ${job.id}`, error);
     }
+  }
+
+  /** After the LISTEN connection was down: claim what was created, re-read every job's row. */
+  private catchUp(): void {
+    this.wake();
+    for (const { job } of this.jobs.values()) void this.checkRow(job);
   }
 
   private poll(): void {
@@ -216,7 +251,7 @@ export class Runner {
 
   /** Runs the claim loop now (at most one claim statement in flight; a wake during it runs another). */
   private wake(): void {
-    if (this.state !== 'started' || !this.listener) return;
+    if (this.state !== 'started' || !this.listener || !this.databaseReachable) return;
     if (this.claiming) {
       this.claimAgain = true;
       return;
@@ -249,6 +284,7 @@ export class Runner {
       executors: this.executors,
       baseEnv: this.options.baseEnv,
       serviceHost: this.options.serviceHost ?? '127.0.0.1',
+      log: this.log,
       onRestartScheduled: (restart: WorkloadRow) => this.wakeAt(restart.scheduledAt),
       sampler: this.sampler,
     };
@@ -288,31 +324,45 @@ export class Runner {
     this.jobs.set(job.id, { job, done });
   }
 
+  /**
+   * Renews the lease. A runner that cannot reach the database stops
+   * claiming (it could not record what it claimed) until a heartbeat gets
+   * through again; the work it holds goes on, and its terminal stages are
+   * retried until recorded (workload-job.ts).
+   */
   private beat(): void {
     if (this.state !== 'started' || this.restarting) return;
+    if (++this.beats % LEFTOVERS_EVERY === 0) void this.removeLeftovers();
     heartbeat(this.pool, this.id).then(
       ({ restartDue }) => {
+        if (!this.databaseReachable) {
+          this.databaseReachable = true;
+          this.log(`Runner ${this.id}: the database answers again: claiming resumes`);
+          this.catchUp();
+        }
         if (restartDue) void this.restart().catch((error) => this.report('restart failed', error));
       },
-      (error) => this.report('heartbeat failed', error),
+      (error) => {
+        if (this.databaseReachable) {
+          this.databaseReachable = false;
+          this.report('heartbeat failed, no claims until the database answers', error);
+        }
+      },
     );
-    if (++this.beats % ORPHAN_SWEEP_EVERY === 0) {
-      this.sweepOrphans().catch((error) => this.report('orphan sweep failed', error));
-    }
+  }
+
+  /** Whether the runner currently claims work (false while its database is out of reach). */
+  get claimsWork(): boolean {
+    return this.state === 'started' && this.databaseReachable;
   }
 
   /**
-   * Fails live workloads of runners that stopped heartbeating long ago
-   * (crashed, killed), then removes what such runners left: working copies
-   * and cgroups on this host (anything still running in them is killed),
-   * containers on this runner's Docker engine.
+   * Removes what runners that are gone left (their workloads are failed by
+   * the sweeper): working copies and cgroups on this host (anything still
+   * running in them is killed), containers on this runner's Docker engine.
+   * A failure here is reported, and the next round tries again.
    */
-  private async sweepOrphans(): Promise<void> {
-    for (const row of await orphanedWorkloads(this.pool, this.id)) {
-      if (await failOrphan(this.pool, row))
-        this.log(`Workload ${row.id}: failed, runner ${row.runnerId} stopped responding`);
-    }
-    // What dead runners left: a failure here is reported, and the next sweep tries again.
+  private async removeLeftovers(): Promise<void> {
     try {
       if (this.executors.local) {
         for (const id of await sweepLeftovers(this.pool, this.options.config.workDir))

@@ -1,10 +1,11 @@
 import type pg from 'pg';
 import type { Config } from '../core/config.ts';
+import { retry } from '../core/retry.ts';
 import type { ClaimedWorkload } from '../core/sql/claim.ts';
 import { PORT_TAKEN, transitionWithPort } from '../core/sql/ports.ts';
-import { transitionWorkload } from '../core/sql/transition.ts';
+import { getWorkloadRow, transitionWorkload } from '../core/sql/transition.ts';
 import type { WorkloadPatch, WorkloadRow } from '../core/sql/workload-row.ts';
-import { PROGRESS_STAGES, type WorkloadStage } from '../core/stages.ts';
+import { isTerminal, PROGRESS_STAGES, type WorkloadStage } from '../core/stages.ts';
 import { BuildPreparation } from './build-preparation.ts';
 import { CancelledError } from './command.ts';
 import type { ExecutorRegistry } from './executors/index.ts';
@@ -34,14 +35,23 @@ export interface JobDeps {
   baseEnv: Record<string, string>;
   /** Address services listen on and their URL names. */
   serviceHost: string;
+  /** The runner's own log (a terminal stage that could not be recorded yet is reported there). */
+  log?: (line: string) => void;
   /** Told of each restart this runner schedules, so it can claim it when its backoff is over. */
   onRestartScheduled?: (restart: WorkloadRow) => void;
   /** Samples the resource use of running services (every 5 s). */
   sampler?: ResourceSampler;
 }
 
-/** Why a workload is being stopped: the user asked, or its runner shuts down. */
-export type StopReason = 'user' | 'shutdown';
+/**
+ * Why a workload is being stopped: the user asked, its runner shuts down,
+ * or it was ended elsewhere (failed as an orphan while this runner was cut
+ * off) and is no longer this runner's to record.
+ */
+export type StopReason = 'user' | 'shutdown' | 'abandoned';
+
+/** Waits between attempts to record a terminal stage: the database may be down for a while. */
+const RECORD_END_BACKOFF = { firstMs: 200, maxMs: 5_000 };
 
 /** Another actor moved the workload first (a conditional UPDATE matched nothing). */
 class LostRaceError extends Error {
@@ -97,6 +107,13 @@ export class WorkloadJob {
     this.stopReason = reason;
     this.resolveStop();
     if (PROGRESS_STAGES.includes(this.stage)) this.abort.abort();
+  }
+
+  /** The workload ended elsewhere (`stage`): stop its process, record nothing more. */
+  abandon(stage: WorkloadStage): void {
+    if (this.stopReason) return;
+    this.deps.log?.(`Workload ${this.id} was ended elsewhere (${stage}): stopping what this runner started`);
+    this.requestStop('abandoned');
   }
 
   /**
@@ -173,6 +190,10 @@ export class WorkloadJob {
         ),
       ]);
       watching.abort();
+      if (outcome.kind === 'stop' && this.stopReason === 'abandoned') {
+        await service.stop(0);
+        return;
+      }
       if (outcome.kind === 'stop') return await this.stopService(service);
       if (outcome.kind === 'unhealthy') {
         const { failures, reason } = outcome.unhealthy;
@@ -303,14 +324,17 @@ export class WorkloadJob {
       logFailure = error;
     }
     const { workload } = this.claim;
-    const ended = await endRunning(this.deps.pool, workload, {
-      stage: to,
-      stopRequested: this.stopReason === 'user',
-      ranMs: performance.now() - this.runningSince,
-      patch,
+    const ranMs = performance.now() - this.runningSince;
+    await this.recordEnd(to, async () => {
+      const ended = await endRunning(this.deps.pool, workload, {
+        stage: to,
+        stopRequested: this.stopReason === 'user',
+        ranMs,
+        patch,
+      });
+      if (ended.restart) this.deps.onRestartScheduled?.(ended.restart);
+      return ended.row !== null;
     });
-    if (ended.row) this.stage = to;
-    if (ended.restart) this.deps.onRestartScheduled?.(ended.restart);
     if (logFailure) throw new Error(`Log entries of workload ${this.id} were lost`, { cause: logFailure });
   }
 
@@ -322,6 +346,7 @@ export class WorkloadJob {
   private async fail(error: unknown): Promise<void> {
     const stage = this.stage;
     const exit = this.service ? await this.service.stop(0) : undefined;
+    if (this.stopReason === 'abandoned') return;
     if (error instanceof LostRaceError) {
       this.sink.write(stage, 'warn', 'The workload was changed elsewhere: this runner stops working on it');
       await this.sink.flush();
@@ -346,6 +371,13 @@ export class WorkloadJob {
    * The terminal transition, after every log entry is stored. Should the
    * log fail, the stage is still recorded (a workload must not stay live
    * forever), and then the log failure is raised.
+   *
+   * The transition is retried until it is recorded: while the database is
+   * unreachable the job stays in its runner (which keeps it, keeps renewing
+   * its lease once it can, and claims nothing meanwhile), so the end of a
+   * service that exited during an outage is written when the database is
+   * back. A conditional UPDATE that matches nothing means another actor
+   * ended it first (an orphan sweep): that is recorded too, not ours.
    */
   private async finish(to: 'stopped' | 'failed', patch: WorkloadPatch): Promise<void> {
     let logFailure: unknown;
@@ -354,8 +386,39 @@ export class WorkloadJob {
     } catch (error) {
       logFailure = error;
     }
-    const row = await transitionWorkload(this.deps.pool, this.id, this.stage, to, patch);
-    if (row) this.stage = to;
+    const from = this.stage;
+    await this.recordEnd(to, async () =>
+      Boolean(await transitionWorkload(this.deps.pool, this.id, from, to, patch)),
+    );
     if (logFailure) throw new Error(`Log entries of workload ${this.id} were lost`, { cause: logFailure });
+  }
+
+  /**
+   * Runs `attempt` (one terminal transition, true when it matched) until it
+   * is recorded, with backoff: while the database is unreachable the job
+   * stays in its runner. A transition that matched nothing is re-read: a
+   * workload another actor ended (an orphan sweep), or whose earlier attempt
+   * committed without its answer arriving, is done.
+   */
+  private async recordEnd(to: 'stopped' | 'failed', attempt: () => Promise<boolean>): Promise<void> {
+    const from = this.stage;
+    this.stage = await retry(
+      async () => {
+        if (await attempt()) return to;
+        const current = await getWorkloadRow(this.deps.pool, this.id);
+        if (!current || isTerminal(current.stage) || current.stage !== from) return current?.stage ?? to;
+        throw new Error(`Workload ${this.id} is still ${from}`);
+      },
+      {
+        ...RECORD_END_BACKOFF,
+        onRetry: (error, attempt, delayMs) => {
+          if (attempt === 1 || attempt % 10 === 0) {
+            this.deps.log?.(
+              `Workload ${this.id}: cannot record ${to} yet (${(error as Error).message}); retrying every ${Math.round(delayMs / 1000)} s at most until it is`,
+            );
+          }
+        },
+      },
+    );
   }
 }

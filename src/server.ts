@@ -2,9 +2,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { createYoga, type Plugin } from 'graphql-yoga';
+import pg from 'pg';
 import type { Config } from '../core/config.ts';
 import { isLoopback } from '../core/config.ts';
 import type { Database } from '../core/db/database.ts';
+import { type OrphanSweeper, startOrphanSweeper } from '../core/orphan-sweeper.ts';
 import { credentialOf } from './auth.ts';
 import type { Context } from './context.ts';
 import { unauthenticated } from './errors.ts';
@@ -130,9 +132,19 @@ export function buildApp({ config, apiToken, db, live, log = () => {} }: AppOpti
   });
 
   let stopping: Promise<void> | undefined;
+  // The API sweeps for gone runners too: with no runner alive, nobody else would.
+  // Its own connection: requests never wait for it, nor it for them.
+  let sweeper: { sweeper: OrphanSweeper; pool: pg.Pool } | undefined;
   return {
     server,
     async start() {
+      if (!sweeper) {
+        const pool = new pg.Pool({ connectionString: db.url, max: 1, application_name: 'agentforge-sweep' });
+        pool.on('error', () => {
+          // An idle connection died (server restart): the next sweep opens another.
+        });
+        sweeper = { pool, sweeper: startOrphanSweeper({ pool, selfId: null, log }) };
+      }
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(config.port, config.host, () => {
@@ -150,6 +162,8 @@ export function buildApp({ config, apiToken, db, live, log = () => {} }: AppOpti
     },
     stop() {
       stopping ??= (async () => {
+        await sweeper?.sweeper.stop();
+        await sweeper?.pool.end();
         await ws.close();
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,8 +1,9 @@
+import { INITIAL_STAGE, PROGRESS_STAGES as WORKING_STAGES } from '../../core/stages.ts';
 import type { WorkloadStage } from '../../sdk/index.ts';
 import { STAGES } from '../commands/options.ts';
 
-/** Stages on the way to `running`, in order: the ones progress shows one by one. */
-export const PROGRESS_STAGES: readonly WorkloadStage[] = ['pending', 'validate', 'build', 'deploy'];
+/** Stages on the way to `running`, in order (waiting, then working): the ones progress shows one by one. */
+export const PROGRESS_STAGES: readonly WorkloadStage[] = [INITIAL_STAGE, ...WORKING_STAGES];
 
 export interface StageChange {
   stage: WorkloadStage;
@@ -29,7 +30,7 @@ export class StageTracker {
   private since = Number.NaN;
 
   fromState(stage: WorkloadStage, at: string, failedStage?: WorkloadStage | null): StageChange[] {
-    if (this.stage !== undefined && PROGRESS_STAGES.includes(stage) && stage !== 'pending') return [];
+    if (this.stage !== undefined && PROGRESS_STAGES.includes(stage) && stage !== INITIAL_STAGE) return [];
     // A failure names its stage: pass through it, so that it is the one marked failed.
     const before =
       stage === 'failed' && failedStage && PROGRESS_STAGES.includes(failedStage)

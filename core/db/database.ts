@@ -3,6 +3,7 @@ import type { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import pg from 'pg';
 import { startEmbeddedPostgres } from './embedded.ts';
 import { migrate, openOrm } from './orm.ts';
+import { checkServerVersion, MIN_SERVER_VERSION_NUM } from './server-version.ts';
 
 /**
  * Everything that talks to PostgreSQL: the ORM (one forked EntityManager per
@@ -22,13 +23,35 @@ export interface Database {
 // int8 (count(*), sums) as JS numbers: our counts stay far below 2^53.
 pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
 
-export async function openDatabase(url: string, options: { migrate?: boolean } = {}): Promise<Database> {
-  const orm = await openOrm(url);
-  if (options.migrate !== false) await migrate(orm);
+/**
+ * Opens the pool and the ORM on `url`, after checking the server's version
+ * once (an unsupported one is refused with UnsupportedServerError, whose
+ * message names the version found and the versions supported).
+ */
+export async function openDatabase(
+  url: string,
+  options: { migrate?: boolean; minimumServerVersion?: number } = {},
+): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url, max: 10, application_name: 'agentforge' });
   pool.on('error', () => {
     // An idle client died (server restart, pg_terminate_backend): the pool replaces it.
   });
+  let orm: MikroORM<PostgreSqlDriver>;
+  try {
+    await checkServerVersion(pool, options.minimumServerVersion ?? MIN_SERVER_VERSION_NUM);
+    orm = await openOrm(url);
+  } catch (error) {
+    await pool.end();
+    throw error;
+  }
+  if (options.migrate !== false) {
+    try {
+      await migrate(orm, { minimumServerVersion: false });
+    } catch (error) {
+      await Promise.all([pool.end(), orm.close(true)]);
+      throw error;
+    }
+  }
   let closed: Promise<void> | undefined;
   return {
     url,

@@ -80,6 +80,7 @@ async function writePassword(file: string, password: string): Promise<void> {
 export async function startEmbeddedPostgres(
   dataDir: string,
   log: (line: string) => void = () => {},
+  options: { port?: number } = {},
 ): Promise<EmbeddedServer> {
   const databaseDir = resolve(dataDir, 'pg');
   await mkdir(resolve(dataDir), { recursive: true });
@@ -95,7 +96,7 @@ export async function startEmbeddedPostgres(
     password = randomBytes(24).toString('hex');
     if (!initialised) await writePassword(passwordFile, password);
   }
-  const port = await freeTcpPort();
+  const port = options.port ?? (await freeTcpPort());
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir,

@@ -3,6 +3,7 @@ import { MikroORM, type Options } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { entities } from './entities/index.ts';
+import { checkServerVersion, MIN_SERVER_VERSION_NUM } from './server-version.ts';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
 /**
@@ -44,7 +45,22 @@ export async function openOrm(clientUrl: string): Promise<MikroORM<PostgreSqlDri
   return MikroORM.init<PostgreSqlDriver>(ormOptions(clientUrl));
 }
 
-export async function migrate(orm: MikroORM<PostgreSqlDriver>): Promise<string[]> {
+/**
+ * Applies pending migrations, after checking the server's version (refused
+ * with a clear message when too old; `minimumServerVersion: false` when the
+ * caller has checked already).
+ */
+export async function migrate(
+  orm: MikroORM<PostgreSqlDriver>,
+  options: { minimumServerVersion?: number | false } = {},
+): Promise<string[]> {
+  if (options.minimumServerVersion !== false) {
+    const connection = orm.em.getConnection();
+    await checkServerVersion(
+      { query: async (sql) => ({ rows: await connection.execute(sql) }) },
+      options.minimumServerVersion ?? MIN_SERVER_VERSION_NUM,
+    );
+  }
   const done = await orm.getMigrator().up();
   return done.map((m) => m.name);
 }

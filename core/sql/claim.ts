@@ -1,5 +1,5 @@
 import type { EnvVar } from '../db/entities/deployment.ts';
-import type { Executor } from '../stages.ts';
+import { CLAIMED_STAGE, type Executor, INITIAL_STAGE } from '../stages.ts';
 import type { Queryable } from './queryable.ts';
 import { notifyWorkloadUpdated, toWorkloadRow, type WorkloadRow } from './workload-row.ts';
 
@@ -31,11 +31,16 @@ export interface HealthSettings {
  *   its backoff) is not claimable yet; the database's clock decides, so
  *   runners on hosts whose clocks differ agree;
  *
- * - the inner `select … for update skip locked` locks the rows it picks and
- *   skips rows another runner (or a `cancelPending`) holds, so concurrent
- *   runners never block each other and no workload is claimed twice; the
- *   `stage = 'pending'` re-check of the UPDATE makes that hold under any
- *   isolation level;
+ * - `picked`, a `select … for update skip locked`, locks the rows it picks
+ *   and skips rows another runner (or a `cancelPending`) holds, so
+ *   concurrent runners never block each other and no workload is claimed
+ *   twice; the `stage = 'pending'` re-check of the UPDATE makes that hold
+ *   under any isolation level;
+ * - `picked` is MATERIALIZED, run once: written as `where id in (select …
+ *   limit n …)` inside the UPDATE, the planner may put the subquery on the
+ *   inner side of a nested loop and run it again for every pending row, and
+ *   each run sees the rows this statement has locked as free (its own
+ *   locks), so one claim of limit 4 took all 100 pending workloads;
  * - the UPDATE moves them to `validate` and records the owner;
  * - the outer select joins the deployment and project (executor, health
  *   check, env, limits, root path) so the runner needs no second round trip, and
@@ -48,14 +53,14 @@ export async function claimWorkloads(
 ): Promise<ClaimedWorkload[]> {
   if (limit <= 0) return [];
   const result = await db.query(
-    `with claimed as (
-       update "workload" set "stage" = 'validate', "runner_id" = $1, "started_at" = now(), "updated_at" = now()
-        where "id" in (
-          select "id" from "workload"
-           where "stage" = 'pending' and ("scheduled_at" is null or "scheduled_at" <= now())
-           order by "created_at" limit $2
-           for update skip locked
-        ) and "stage" = 'pending'
+    `with picked as materialized (
+       select "id" from "workload"
+        where "stage" = '${INITIAL_STAGE}' and ("scheduled_at" is null or "scheduled_at" <= now())
+        order by "created_at" limit $2
+        for update skip locked
+     ), claimed as (
+       update "workload" set "stage" = '${CLAIMED_STAGE}', "runner_id" = $1, "started_at" = now(), "updated_at" = now()
+        where "id" in (select "id" from picked) and "stage" = '${INITIAL_STAGE}'
         returning *
      )
      select claimed.*, d."executor" as "deployment_executor", d."health_check_path", d."env",

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { INITIAL_STAGE } from '../stages.ts';
 import type { Queryable } from './queryable.ts';
 import { toWorkloadRow, type WorkloadRow } from './workload-row.ts';
 
@@ -14,7 +15,7 @@ export async function createWorkloadRow(
   const result = await db.query(
     `with created as (
        insert into "workload" ("id", "deployment_id", "service_path", "stage", "created_at", "updated_at")
-       values ($1, $2, $3, 'pending', date_trunc('milliseconds', now()), now())
+       values ($1, $2, $3, '${INITIAL_STAGE}', date_trunc('milliseconds', now()), now())
        returning *
      )
      select created.*, pg_notify('${WORKLOAD_CREATED_CHANNEL}', created.id::text) from created`,

@@ -1,9 +1,21 @@
 import { hostname } from 'node:os';
+import { LIVE_STAGES, sqlStageList, TERMINAL_STAGES } from '../stages.ts';
 import type { Queryable } from './queryable.ts';
 import { toWorkloadRow, type WorkloadRow } from './workload-row.ts';
 
-/** A runner whose heartbeat is older than this is presumed dead: its workloads are failed. */
-export const RUNNER_DEAD_AFTER_MS = 60_000;
+/**
+ * Runner liveness is a lease: every heartbeat (`last_heartbeat_at`, in the
+ * database's clock) holds the runner's workloads for this much longer, and a
+ * runner whose lease has run out is gone (its live workloads are failed by
+ * whoever notices first: any other runner, or the API). With a heartbeat
+ * every 2 s and a sweep every 2 s, a runner killed without a word is noticed
+ * within 12 s.
+ */
+export const RUNNER_LEASE_MS = 10_000;
+/** How often a runner renews its lease; also how often runners and the API sweep. */
+export const RUNNER_HEARTBEAT_MS = 2_000;
+
+const TERMINAL = sqlStageList(TERMINAL_STAGES);
 
 export async function registerRunner(
   db: Queryable,
@@ -19,7 +31,7 @@ export async function registerRunner(
 }
 
 /**
- * One statement per heartbeat: stamps the heartbeat, recounts the runner's
+ * One statement per heartbeat: renews the lease (stamps the heartbeat), recounts the runner's
  * non-terminal workloads (served by the workload runner_id index), and says
  * whether a restart was requested since the last (re)start.
  */
@@ -27,7 +39,7 @@ export async function heartbeat(db: Queryable, id: string): Promise<{ restartDue
   const result = await db.query(
     `update "runner" set "last_heartbeat_at" = now(),
             "active_workloads" = (select count(*) from "workload"
-                                   where "runner_id" = $1 and "stage" not in ('stopped', 'failed'))
+                                   where "runner_id" = $1 and "stage" not in ${TERMINAL})
       where "id" = $1
       returning coalesce("restart_requested_at" > coalesce("restarted_at", "started_at"), false) as "restart_due"`,
     [id],
@@ -52,34 +64,36 @@ export async function markStopped(db: Queryable, id: string): Promise<void> {
 export async function stopRequestedIds(db: Queryable, runnerId: string): Promise<string[]> {
   const result = await db.query(
     `select "id" from "workload"
-      where "runner_id" = $1 and "stop_requested" and "stage" not in ('stopped', 'failed')`,
+      where "runner_id" = $1 and "stop_requested" and "stage" not in ${TERMINAL}`,
     [runnerId],
   );
   return result.rows.map((r) => r.id as string);
 }
 
 /**
- * The condition on runner `r` (with $2 = RUNNER_DEAD_AFTER_MS) under which
- * nobody will move its workloads again: it stopped, or its heartbeat is
- * older than RUNNER_DEAD_AFTER_MS (crashed or killed without a clean
- * shutdown). The one definition for the sweep and for stopWorkload.
+ * The condition on runner `r` under which nobody will move its workloads
+ * again: it stopped, or its lease ran out (crashed, killed, or cut off from
+ * the database for longer than its lease). Judged in the database's clock,
+ * so runners on hosts whose clocks disagree still agree on it. The one
+ * definition for the sweep and for stopWorkload.
  */
 const RUNNER_GONE = `(r."stopped_at" is not null
-   or r."last_heartbeat_at" < now() - make_interval(secs => $2::double precision / 1000))`;
+   or r."last_heartbeat_at" < now() - make_interval(secs => ${RUNNER_LEASE_MS / 1000}))`;
 
 /**
- * Live workloads owned by other runners that are gone (RUNNER_GONE). Each
- * is then failed with its own conditional transition, so a runner that
- * comes back and races us loses cleanly.
+ * Live workloads owned by runners that are gone (RUNNER_GONE), other than
+ * `selfId` (null: any runner, as the API sweeps). Each is then failed with
+ * its own conditional transition, so a runner that comes back and races
+ * the sweep loses cleanly.
  */
-export async function orphanedWorkloads(db: Queryable, selfId: string): Promise<WorkloadRow[]> {
+export async function orphanedWorkloads(db: Queryable, selfId: string | null): Promise<WorkloadRow[]> {
   const result = await db.query(
     `select w.* from "workload" w
        join "runner" r on r."id" = w."runner_id"
-      where w."stage" in ('validate', 'build', 'deploy', 'running')
-        and r."id" <> $1
+      where w."stage" in ${sqlStageList(LIVE_STAGES)}
+        and ($1::uuid is null or r."id" <> $1::uuid)
         and ${RUNNER_GONE}`,
-    [selfId, RUNNER_DEAD_AFTER_MS],
+    [selfId],
   );
   return result.rows.map(toWorkloadRow);
 }
@@ -91,7 +105,7 @@ export async function ownerIsGone(db: Queryable, id: string): Promise<boolean> {
        from "workload" w
        join "runner" r on r."id" = w."runner_id"
       where w."id" = $1`,
-    [id, RUNNER_DEAD_AFTER_MS],
+    [id],
   );
   return result.rows[0]?.gone === true;
 }
@@ -106,7 +120,7 @@ export async function goneRunnerIds(db: Queryable, ids: string[]): Promise<Set<s
   if (ids.length === 0) return new Set();
   const result = await db.query(
     `select r."id" from "runner" r where r."id" = any($1::uuid[]) and ${RUNNER_GONE}`,
-    [ids, RUNNER_DEAD_AFTER_MS],
+    [ids],
   );
   return new Set(result.rows.map((r) => r.id as string));
 }

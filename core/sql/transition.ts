@@ -1,4 +1,4 @@
-import { canTransition, isTerminal, type WorkloadStage } from '../stages.ts';
+import { canTransition, isTerminal, sqlStageList, TERMINAL_STAGES, type WorkloadStage } from '../stages.ts';
 import type { Queryable } from './queryable.ts';
 import {
   notifyWorkloadUpdated,
@@ -71,7 +71,7 @@ export async function requestStop(db: Queryable, id: string): Promise<WorkloadRo
   const result = await db.query(
     `with changed as (
        update "workload" set "stop_requested" = true, "updated_at" = now()
-        where "id" = $1 and "stage" not in ('stopped', 'failed')
+        where "id" = $1 and "stage" not in ${sqlStageList(TERMINAL_STAGES)}
         returning *
      )
      select changed.*, ${notifyWorkloadUpdated('changed')} from changed`,

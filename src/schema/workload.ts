@@ -131,7 +131,7 @@ builder.mutationFields((t) => ({
   stopWorkload: t.field({
     type: WorkloadRef,
     description:
-      'Stops a running workload or cancels one still on its way; returns once it is terminal (stopped or failed).',
+      'Stops a running workload or cancels one still on its way; returns once it is terminal (stopped or failed), or fails with STOP_TIMEOUT when its runner, alive, has not ended it in time.',
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, args, { db, live, config }) =>
       stopWorkload({ pool: db.pool, live, stopTimeoutMs: config.stopTimeoutMs }, parseId(args.id)),

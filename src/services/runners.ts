@@ -6,10 +6,11 @@ import {
   readRunners,
   requestRunnerRestart,
 } from '../../core/sql/runner-restart.ts';
+import { RUNNER_LEASE_MS } from '../../core/sql/runners.ts';
 import { badInput, notFound } from '../errors.ts';
 
-/** A runner is alive while its heartbeat is younger than this. */
-export const RUNNER_ALIVE_MS = 15_000;
+/** A runner is alive while it holds its lease: not stopped, heartbeat younger than the lease. */
+export const RUNNER_ALIVE_MS = RUNNER_LEASE_MS;
 /** How long restartRunners waits for the runners to confirm. */
 export const RESTART_WAIT_MS = 10_000;
 const RESTART_POLL_MS = 200;

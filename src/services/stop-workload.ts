@@ -5,7 +5,7 @@ import { ownerIsGone } from '../../core/sql/runners.ts';
 import { getWorkloadRow, requestStop } from '../../core/sql/transition.ts';
 import type { WorkloadRow } from '../../core/sql/workload-row.ts';
 import { isTerminal } from '../../core/stages.ts';
-import { invalidTransition, notFound } from '../errors.ts';
+import { invalidTransition, notFound, stopTimeout } from '../errors.ts';
 import { abortable } from '../live/abortable.ts';
 import type { LiveHub } from '../live/hub.ts';
 
@@ -20,7 +20,8 @@ export interface StopWorkloadDeps {
 
 /**
  * Stops a running workload or cancels one on its way, and returns it once it
- * is terminal. The API never touches a process: a pending workload is
+ * is terminal, never while it is live: after the wait it fails with
+ * STOP_TIMEOUT (the runner holds its lease but has not acted). The API never touches a process: a pending workload is
  * cancelled in one statement; any other live one gets a stop request, which
  * its runner obeys, and this waits for the terminal change on the live hub.
  * When the owning runner is gone nobody would answer, so the workload is
@@ -45,9 +46,13 @@ export async function stopWorkload(
   if (!requested) return (await getWorkloadRow(db, id))!;
   const orphaned = await failIfOwnerGone(db, requested);
   if (orphaned) return orphaned;
-  const last = await waitForTerminal(live, id, stopTimeoutMs + STOP_WAIT_MARGIN_MS, requested);
+  // A runner that goes quiet meanwhile loses its lease: the sweep (the API's included) fails it.
+  const waitMs = stopTimeoutMs + STOP_WAIT_MARGIN_MS;
+  const last = await waitForTerminal(live, id, waitMs, requested);
   if (isTerminal(last.stage)) return last;
-  return (await failIfOwnerGone(db, last)) ?? last;
+  const ended = (await failIfOwnerGone(db, last)) ?? (await getWorkloadRow(db, id)) ?? last;
+  if (isTerminal(ended.stage)) return ended;
+  throw stopTimeout(id, ended.stage, waitMs);
 }
 
 /**

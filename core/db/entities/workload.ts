@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { defineEntity, type InferEntity } from '@mikro-orm/core';
-import { EXECUTORS, WORKLOAD_STAGES } from '../../stages.ts';
+import { EXECUTORS, INITIAL_STAGE, sqlStageList, TERMINAL_STAGES, WORKLOAD_STAGES } from '../../stages.ts';
 import { DeploymentSchema } from './deployment.ts';
 import { RunnerSchema } from './runner.ts';
 import { timestamps } from './timestamps.ts';
@@ -15,7 +15,7 @@ export const WorkloadSchema = defineEntity({
       .onCreate(() => randomUUID()),
     deploymentId: p.manyToOne(DeploymentSchema).mapToPk().fieldName('deployment_id').deleteRule('cascade'),
     servicePath: p.text(),
-    stage: p.enum([...WORKLOAD_STAGES]).default('pending'),
+    stage: p.enum([...WORKLOAD_STAGES]).default(INITIAL_STAGE),
     /** The executor decided in `validate` (null until then). */
     executor: p.enum([...EXECUTORS]).nullable(),
     containerId: p.text().nullable(),
@@ -66,14 +66,14 @@ export const WorkloadSchema = defineEntity({
     // The claim query scans pending workloads oldest first.
     {
       name: 'workload_pending_idx',
-      expression: `create index "workload_pending_idx" on "workload" ("created_at") where "stage" = 'pending'`,
+      expression: `create index "workload_pending_idx" on "workload" ("created_at") where "stage" = '${INITIAL_STAGE}'`,
     },
   ],
   uniques: [
     // A port belongs to at most one live workload, across every runner.
     {
       name: 'workload_live_port_unique',
-      expression: `create unique index "workload_live_port_unique" on "workload" ("port") where "port" is not null and "stage" not in ('stopped', 'failed')`,
+      expression: `create unique index "workload_live_port_unique" on "workload" ("port") where "port" is not null and "stage" not in ${sqlStageList(TERMINAL_STAGES)}`,
     },
   ],
   // The stage, executor and failed_stage columns also get a check of their enum values.
@@ -82,7 +82,7 @@ export const WorkloadSchema = defineEntity({
     {
       name: 'workload_terminal_finished_check',
       // Written the way PostgreSQL prints it back, so schema diffs see no change.
-      expression: `(stage = ANY (ARRAY['stopped'::text, 'failed'::text])) = (finished_at IS NOT NULL)`,
+      expression: `(stage = ANY (ARRAY[${TERMINAL_STAGES.map((s) => `'${s}'::text`).join(', ')}])) = (finished_at IS NOT NULL)`,
     },
   ],
 });
