@@ -9,6 +9,7 @@ import type { Database } from '../core/db/database.ts';
 import { isAuthorized } from './auth.ts';
 import type { Context } from './context.ts';
 import { unauthenticated } from './errors.ts';
+import { dashboardHandler } from './http/dashboard.ts';
 import { serveGraphqlWs } from './live/graphql-ws-server.ts';
 import type { LiveHub } from './live/hub.ts';
 import { SENDS_BATCHES, shareSubscriptionExecution } from './live/shared-execution.ts';
@@ -96,7 +97,11 @@ export function buildApp({ config, db, live, log = () => {} }: AppOptions): App 
     context: () => ({ config, db, em: db.orm.em.fork(), live }),
   });
 
-  const server = createServer(yoga);
+  const dashboard = dashboardHandler();
+  const server = createServer((request, response) => {
+    if (dashboard(request, response)) return;
+    void yoga(request, response);
+  });
   // No per-message deflate: the graphql-ws adapter writes prebuilt frames of shared results.
   const wsServer = new WebSocketServer({ server, path: GRAPHQL_PATH, perMessageDeflate: false });
 
