@@ -1,12 +1,14 @@
 import { loadConfig } from '../core/config.ts';
 import { connect } from '../core/db/database.ts';
 import { onShutdownSignals } from '../core/shutdown.ts';
-import { Runner } from '../runner/runner.ts';
-import { baseServiceEnv } from '../runner/service-env.ts';
 import { createNotifyHub } from '../src/live/notify-hub.ts';
 import { buildApp } from '../src/server.ts';
+import { type RunnerThread, startRunnerThread } from './runner-thread.ts';
 
-/** `npm start`: the API and, unless AGENTFORGE_RUNNER=off, one runner in the same process. */
+/**
+ * `npm start`: the API and, unless AGENTFORGE_RUNNER=off, one runner in the
+ * same process, on a thread of its own (see runner-thread.ts).
+ */
 async function main() {
   const config = loadConfig();
   const log = (line: string) => console.log(line);
@@ -14,14 +16,15 @@ async function main() {
   const db = await connect(config.databaseUrl, config.dataDir, () => {});
   const live = createNotifyHub(db, { onError: (error) => log(`live: ${(error as Error).message}`) });
   const app = buildApp({ config, db, live, log });
-  // The runner has its own pool and LISTEN connection on the same database.
-  const runner = config.runnerEnabled
-    ? new Runner({ config, databaseUrl: db.url, baseEnv: baseServiceEnv(process.env), log })
-    : undefined;
+  let runner: RunnerThread | undefined;
   try {
     const { url } = await app.start();
     log(`AgentForge API ready: GraphiQL at ${url}`);
-    await runner?.start();
+    // The runner has its own pool and LISTEN connection on the same database.
+    if (config.runnerEnabled) {
+      runner = startRunnerThread(db.url, log);
+      await runner.started;
+    }
   } catch (error) {
     // Nothing may outlive a failed start (an embedded PostgreSQL above all).
     await Promise.allSettled([runner?.stop(), app.stop(), live.close()]);

@@ -18,9 +18,9 @@ import { XactSnapshot } from './xact-snapshot.ts';
 
 const SWEEP_MS = 5000;
 /**
- * Entries handed to a subscriber in one step at most: enough to spread the
- * cost of a step over many entries, few enough that one step of 16 KiB
- * entries stays a few MB in a socket's buffer.
+ * Entries handed to a subscriber in one step at most, unless it asks for
+ * another limit: enough to spread the cost of a step over many entries, few
+ * enough that one step of 16 KiB entries stays a few MB in a socket's buffer.
  */
 const MAX_BATCH = 200;
 
@@ -141,7 +141,7 @@ export function createNotifyHub(db: Database, options: NotifyHubOptions = {}): N
       }
     },
 
-    async *workloadLogs(workloadId, after, signal) {
+    async *workloadLogs(workloadId, after, signal, maxBatch = MAX_BATCH) {
       await listener.ready;
       const feed = feedFor(workloadId);
       const sub = new LogSubscriber(after);
@@ -162,14 +162,22 @@ export function createNotifyHub(db: Database, options: NotifyHubOptions = {}): N
           if (!sub.live) {
             if (sub.cursor < known) {
               // Joining or fallen behind: read the table from our own cursor.
-              yield* catchUp(feed, sub, known);
+              yield* catchUp(feed, sub, known, maxBatch);
               continue;
             }
             // Caught up with the feed: from here its reads are ours too (same tick, no seam).
             sub.live = true;
           }
-          const waiting = sub.take(MAX_BATCH);
+          const waiting = sub.take(maxBatch);
           if (waiting.length > 0) {
+            const first = (waiting[0] as LogEntryRow).seq;
+            const last = (waiting[waiting.length - 1] as LogEntryRow).seq;
+            if (first === sub.cursor + 1 && last === sub.cursor + waiting.length) {
+              // The usual case: exactly the next entries. The feed's own array goes on (shared, not copied).
+              sub.cursor = last;
+              yield new EventBatch(waiting);
+              continue;
+            }
             const batch: LogEntryRow[] = [];
             for (const entry of waiting) {
               if (entry.seq <= sub.cursor) continue;
@@ -206,15 +214,16 @@ export function createNotifyHub(db: Database, options: NotifyHubOptions = {}): N
     feed: WorkloadFeed,
     sub: LogSubscriber,
     until: number,
+    maxBatch: number,
   ): AsyncGenerator<EventBatch<LogEntryRow>> {
     while (sub.cursor < until && !sub.overflowed) {
       const page = await readLogs(db.pool, feed.workloadId, {
         after: sub.cursor,
-        limit: Math.min(feedOptions.pageSize, until - sub.cursor),
+        limit: Math.min(Math.max(feedOptions.pageSize, maxBatch), until - sub.cursor),
       });
       if (page.length === 0) return;
-      for (let at = 0; at < page.length; at += MAX_BATCH) {
-        const batch = page.slice(at, at + MAX_BATCH);
+      for (let at = 0; at < page.length; at += maxBatch) {
+        const batch = at === 0 && page.length <= maxBatch ? page : page.slice(at, at + maxBatch);
         sub.cursor = (batch.at(-1) as LogEntryRow).seq;
         yield new EventBatch(batch);
         sub.lastPullAt = Date.now();

@@ -33,8 +33,13 @@ export class LogSubscriber extends Waker {
   overflowed = false;
   /** When the client last asked for the next entry (a stalled socket stops asking). */
   lastPullAt = Date.now();
-  private buffer: LogEntryRow[] = [];
+  /**
+   * The feed's reads as it offered them (the same arrays for every
+   * subscriber), and how far into the first one this subscriber has taken.
+   */
+  private chunks: (readonly LogEntryRow[])[] = [];
   private head = 0;
+  private count = 0;
 
   constructor(after: number) {
     super();
@@ -42,37 +47,78 @@ export class LogSubscriber extends Waker {
   }
 
   get buffered(): number {
-    return this.buffer.length - this.head;
+    return this.count;
   }
 
   offer(entries: readonly LogEntryRow[]): void {
-    for (const e of entries) this.buffer.push(e);
+    if (entries.length === 0) return;
+    this.chunks.push(entries);
+    this.count += entries.length;
   }
 
-  /** Up to `max` waiting entries, oldest first (empty when none wait). */
-  take(max: number): LogEntryRow[] {
-    if (this.head === 0 && this.buffer.length <= max) {
-      const all = this.buffer;
-      this.buffer = [];
-      return all;
+  /**
+   * Up to `max` waiting entries, oldest first (empty when none wait).
+   * Subscribers in step, with one read of the feed waiting, get the very
+   * same array (the whole read, or the same slice of it, see sliceOf), so
+   * what is made of it downstream (an execution, a frame) is made once for
+   * all of them; one that is several reads behind gets them merged.
+   */
+  take(max: number): readonly LogEntryRow[] {
+    const chunk = this.chunks[0];
+    if (!chunk) return [];
+    if (this.chunks.length > 1 && chunk.length - this.head < max) return this.merge(max);
+    const end = Math.min(chunk.length, this.head + max);
+    const some = this.head === 0 && end === chunk.length ? chunk : sliceOf(chunk, this.head, end);
+    this.count -= some.length;
+    if (end === chunk.length) {
+      this.chunks.shift();
+      this.head = 0;
+    } else this.head = end;
+    return some;
+  }
+
+  /** A subscriber behind by several reads: up to `max` of their entries in one new array. */
+  private merge(max: number): LogEntryRow[] {
+    const some: LogEntryRow[] = [];
+    while (some.length < max) {
+      const chunk = this.chunks[0];
+      if (!chunk) break;
+      const end = Math.min(chunk.length, this.head + max - some.length);
+      for (let i = this.head; i < end; i++) some.push(chunk[i] as LogEntryRow);
+      if (end === chunk.length) {
+        this.chunks.shift();
+        this.head = 0;
+      } else this.head = end;
     }
-    const end = Math.min(this.buffer.length, this.head + max);
-    const some = this.buffer.slice(this.head, end);
-    this.head = end;
-    if (this.head === this.buffer.length) this.clear();
+    this.count -= some.length;
     return some;
   }
 
   /** Stops taking entries from the feed; the generator catches up from the table. */
   detach(): void {
     this.live = false;
-    this.clear();
-  }
-
-  private clear(): void {
-    this.buffer = [];
+    this.chunks = [];
     this.head = 0;
+    this.count = 0;
   }
+}
+
+const slices = new WeakMap<readonly LogEntryRow[], Map<number, readonly LogEntryRow[]>>();
+
+/** `chunk.slice(start, end)`, the same array for every caller asking for the same part of the same chunk. */
+function sliceOf(chunk: readonly LogEntryRow[], start: number, end: number): readonly LogEntryRow[] {
+  let byRange = slices.get(chunk);
+  if (!byRange) {
+    byRange = new Map();
+    slices.set(chunk, byRange);
+  }
+  const key = start * 0x10000 + (end - start);
+  let slice = byRange.get(key);
+  if (!slice) {
+    slice = chunk.slice(start, end);
+    byRange.set(key, slice);
+  }
+  return slice;
 }
 
 interface QueuedRow {

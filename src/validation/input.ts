@@ -91,6 +91,18 @@ export function parsePageSize(
   return value;
 }
 
+/** workloadLogBatches: entries per message by default, and at most. */
+export const LOG_BATCH_DEFAULT = 1000;
+export const LOG_BATCH_MAX = 5000;
+
+/** maxEntries of workloadLogBatches: 1 to LOG_BATCH_MAX (null: the default). */
+export function parseBatchSize(value: number | null | undefined, field = 'maxEntries'): number {
+  if (value === null || value === undefined) return LOG_BATCH_DEFAULT;
+  if (value < 1 || value > LOG_BATCH_MAX)
+    throw badInput(`${field} must be from 1 to ${LOG_BATCH_MAX} entries per batch, got ${value}`, field);
+  return value;
+}
+
 export function parseSeq(value: number | null | undefined, field = 'after'): number {
   if (value === null || value === undefined) return 0;
   if (value < 0) throw badInput(`${field} must be a log seq of 0 or more, got ${value}`, field);

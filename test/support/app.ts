@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { type Config, loadConfig } from '../../core/config.ts';
@@ -14,6 +15,8 @@ export interface TestApp {
   db: TestDatabase;
   live: LiveHub;
   sdk: Sdk;
+  /** The API's HTTP server (tests reach its upgraded sockets through it). */
+  server: Server;
   /** Raw GraphQL over HTTP: the whole response body and status, for error assertions. */
   post(body: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
   gql<R, V>(document: TypedDocumentNode<R, V>, variables: V): Promise<R>;
@@ -49,6 +52,7 @@ export async function startTestApp(
     db,
     live,
     sdk,
+    server: app.server,
     async post(body, headers = {}) {
       const response = await fetch(url, {
         method: 'POST',

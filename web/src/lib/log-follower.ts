@@ -1,5 +1,5 @@
 import type { Client } from 'graphql-ws';
-import { DashboardLogBatchesDocument, type LogEntryFieldsFragment } from '../../../sdk/generated/graphql.ts';
+import { type LogEntryFieldsFragment, WorkloadLogBatchesDocument } from '../../../sdk/generated/graphql.ts';
 import { type ApiError, openSocket, type Subscription, subscribe } from './api.ts';
 
 export type LogEntry = LogEntryFieldsFragment;
@@ -53,7 +53,7 @@ export class LogFollower {
     this.client = openSocket({ retry: false });
     this.subscription = subscribe(
       this.client,
-      DashboardLogBatchesDocument,
+      WorkloadLogBatchesDocument,
       { workloadId: this.workloadId, after: this.lastSeq, maxEntries: MAX_ENTRIES },
       {
         next: (data) => this.append(data.workloadLogBatches),
