@@ -38,6 +38,7 @@ export class LogFollower {
   ) {}
 
   start(): void {
+    this.stopped = false;
     this.connect();
   }
 
@@ -45,23 +46,33 @@ export class LogFollower {
     this.stopped = true;
     clearTimeout(this.retryTimer);
     if (this.frame !== undefined) cancelAnimationFrame(this.frame);
+    this.frame = undefined;
     this.close();
   }
 
   private connect(): void {
     if (this.stopped) return;
-    this.client = openSocket({ retry: false });
+    const client = openSocket({ retry: false });
+    // Callbacks of a subscription this follower has since closed (unsubscribing
+    // completes it) are not news.
+    const current = () => this.client === client;
+    this.client = client;
     this.subscription = subscribe(
-      this.client,
+      client,
       WorkloadLogBatchesDocument,
       { workloadId: this.workloadId, after: this.lastSeq, maxEntries: MAX_ENTRIES },
       {
-        next: (data) => this.append(data.workloadLogBatches),
+        next: (data) => {
+          if (current()) this.append(data.workloadLogBatches);
+        },
         complete: () => {
+          if (!current()) return;
           this.setStatus('complete');
           this.close();
         },
-        error: (error) => this.failed(error),
+        error: (error) => {
+          if (current()) this.failed(error);
+        },
       },
     );
   }
@@ -93,10 +104,11 @@ export class LogFollower {
   }
 
   private close(): void {
-    this.subscription?.unsubscribe();
-    this.subscription = undefined;
-    void this.client?.dispose();
+    const { client, subscription } = this;
     this.client = undefined;
+    this.subscription = undefined;
+    subscription?.unsubscribe();
+    void client?.dispose();
   }
 
   private setStatus(status: FollowStatus): void {
