@@ -14,6 +14,7 @@ import { serveGraphqlWs } from './live/graphql-ws-server.ts';
 import type { LiveHub } from './live/hub.ts';
 import { SENDS_BATCHES, shareSubscriptionExecution } from './live/shared-execution.ts';
 import { schema } from './schema/index.ts';
+import { createLoaders } from './services/loaders.ts';
 
 export const GRAPHQL_PATH = '/graphql';
 /** Queries nested deeper than this are refused at validation. */
@@ -94,7 +95,10 @@ export function buildApp({ config, db, live, log = () => {} }: AppOptions): App 
         log(`error: ${args.map((a) => (a instanceof Error ? (a.stack ?? a.message) : String(a))).join(' ')}`),
     },
     plugins: [authPlugin(config.apiToken), depthLimitPlugin(), shareSubscriptionExecution()],
-    context: () => ({ config, db, em: db.orm.em.fork(), live }),
+    context: () => {
+      const em = db.orm.em.fork();
+      return { config, db, em, live, loaders: createLoaders(db.pool, em) };
+    },
   });
 
   const dashboard = dashboardHandler();
