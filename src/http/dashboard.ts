@@ -1,10 +1,21 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Where `npm run build:web` (run by `npm install`) writes the dashboard. */
-export const DASHBOARD_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
+/** The checkout this module belongs to, whether it runs from src/ or compiled under dist/. */
+function packageRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'package.json'))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  return dir;
+}
+
+/** Where `npm run build:web` (run by `npm install` and, when stale, by `npm start`) writes the dashboard. */
+export const DASHBOARD_DIR = path.join(packageRoot(), 'web', 'dist');
 
 const TYPES: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',
