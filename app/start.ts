@@ -1,3 +1,4 @@
+import { apiTokenPath, resolveApiToken } from '../core/api-token.ts';
 import { loadConfig } from '../core/config.ts';
 import { connect } from '../core/db/database.ts';
 import { onShutdownSignals } from '../core/shutdown.ts';
@@ -12,18 +13,26 @@ import { type RunnerThread, startRunnerThread } from './runner-thread.ts';
 async function main() {
   const config = loadConfig();
   const log = (line: string) => console.log(line);
+  const { token: apiToken, source } = await resolveApiToken(config.apiToken, config.dataDir);
   if (!config.databaseUrl) log(`No DATABASE_URL: starting the embedded PostgreSQL in ${config.dataDir}/`);
   const db = await connect(config.databaseUrl, config.dataDir, () => {});
   const live = createNotifyHub(db, { onError: (error) => log(`live: ${(error as Error).message}`) });
-  const app = buildApp({ config, db, live, log });
+  const app = buildApp({ config, apiToken, db, live, log });
   let runner: RunnerThread | undefined;
   try {
-    const { url } = await app.start();
+    // The runner (its own pool and LISTEN connection on the same database) starts on its thread while
+    // the API starts listening; "ready" is printed once both are up.
+    if (config.runnerEnabled) runner = startRunnerThread(db.url, log);
+    const { url, signInUrl } = await app.start();
+    await runner?.started;
     log(`AgentForge API ready: GraphiQL at ${url}`);
-    // The runner has its own pool and LISTEN connection on the same database.
-    if (config.runnerEnabled) {
-      runner = startRunnerThread(db.url, log);
-      await runner.started;
+    if (source === 'env')
+      log('Clients authenticate with AGENTFORGE_API_TOKEN (browsers: open /?token=<it> once)');
+    else {
+      log(
+        `API token in ${apiTokenPath(config.dataDir)} (${source === 'generated' ? 'new' : 'kept'}; the CLI reads it there)`,
+      );
+      log(`Sign in from a browser: ${signInUrl}`);
     }
   } catch (error) {
     // Nothing may outlive a failed start (an embedded PostgreSQL above all).

@@ -22,6 +22,7 @@ import {
 import { createNotifyHub } from '../src/live/notify-hub.ts';
 import { buildApp } from '../src/server.ts';
 import type { Benchmark } from './harness.ts';
+import { API_TOKEN } from './live-logs.ts';
 import { median } from './stats.ts';
 
 const RUNS = 21;
@@ -57,11 +58,12 @@ const bench: Benchmark = {
     const from = 20000 + Math.floor(Math.random() * 99) * 100;
     const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', WORKLOAD_PORT_RANGE: `${from}-${from + 99}` });
     const live = createNotifyHub(db);
-    const app = buildApp({ config, db, live });
+    const app = buildApp({ config, apiToken: API_TOKEN, db, live });
     const { url: apiUrl } = await app.start();
-    const runner = new Runner({ config, databaseUrl: url, baseEnv: baseServiceEnv(process.env) });
+    // The runner as shipped: every command in the sandbox (bubblewrap + cgroup + working copy).
+    let runner = new Runner({ config, databaseUrl: url, baseEnv: baseServiceEnv(process.env) });
     await runner.start();
-    const sdk = createSdk({ url: apiUrl });
+    const sdk = createSdk({ url: apiUrl, token: API_TOKEN });
     const root = await mkdtemp(join(tmpdir(), 'agentforge-b3-'));
     const listener = new pg.Client({ connectionString: url });
     await listener.connect();
@@ -86,11 +88,8 @@ const bench: Benchmark = {
       });
       await listener.query(`listen "${WORKLOAD_UPDATED_CHANNEL}"`);
 
-      const ours: number[] = [];
-      const bare: number[] = [];
-      // One warm-up of each, not counted.
-      for (let i = 0; i <= RUNS; i++) {
-        const bareMs = await bareStart(join(root, 'hello'));
+      /** One round: createWorkload until running, then stop (not counted). */
+      const round = async (): Promise<number> => {
         const started = performance.now();
         let settled!: () => void;
         const reached = new Promise<void>((resolve) => {
@@ -103,23 +102,50 @@ const bench: Benchmark = {
         const stage = (await db.pool.query(`select stage from workload where id = $1`, [createWorkload.id]))
           .rows[0].stage;
         if (stage !== 'running') await reached;
-        const oursMs = performance.now() - started;
+        const ms = performance.now() - started;
         waiters.delete(createWorkload.id);
         const { stopWorkload } = await sdk.request(StopWorkloadDocument, { id: createWorkload.id });
         if (stopWorkload.failedStage)
           throw new Error(`Workload failed in ${stopWorkload.failedStage}: ${stopWorkload.error}`);
+        return ms;
+      };
+
+      const ours: number[] = [];
+      const bare: number[] = [];
+      // One warm-up of each, not counted.
+      for (let i = 0; i <= RUNS; i++) {
+        const bareMs = await bareStart(join(root, 'hello'));
+        const oursMs = await round();
         if (i === 0) continue;
         ours.push(oursMs);
         bare.push(bareMs);
+      }
+      // The same, unconfined (AGENTFORGE_LOCAL_SANDBOX=off: no bubblewrap; the
+      // working copy and cgroup stay), to show what the sandbox itself costs.
+      await runner.stop();
+      runner = new Runner({
+        config: { ...config, localSandbox: 'off' },
+        databaseUrl: url,
+        baseEnv: baseServiceEnv(process.env),
+      });
+      await runner.start();
+      const unconfined: number[] = [];
+      for (let i = 0; i <= RUNS; i++) {
+        const ms = await round();
+        if (i > 0) unconfined.push(ms);
       }
       const oursMedian = median(ours);
       const bareMedian = median(bare);
       ctx.log(`ours: ${ours.map((v) => v.toFixed(0)).join(' ')}`);
       ctx.log(`bare: ${bare.map((v) => v.toFixed(0)).join(' ')}`);
+      ctx.log(`unconfined: ${unconfined.map((v) => v.toFixed(0)).join(' ')}`);
+      const unconfinedMedian = median(unconfined);
       return {
         measurements: [
           { name: 'createWorkload→running median', value: oursMedian, unit: 'ms' },
           { name: 'added', value: oursMedian - bareMedian, unit: 'ms' },
+          { name: 'unconfined (sandbox off) median', value: unconfinedMedian, unit: 'ms' },
+          { name: 'sandbox cost (ours − unconfined)', value: oursMedian - unconfinedMedian, unit: 'ms' },
         ],
         baseline: { name: 'bare node index.js → TCP accept median', value: bareMedian, unit: 'ms' },
         ratio: oursMedian / bareMedian,
@@ -127,6 +153,7 @@ const bench: Benchmark = {
         met: oursMedian <= bareMedian + GOAL_EXTRA_MS,
         notes: [
           `${RUNS} runs each after one warm-up; install skipped (no dependencies), readiness = TCP accept`,
+          'ours = the shipped runner (bubblewrap sandbox, cgroup, working copy); unconfined = AGENTFORGE_LOCAL_SANDBOX=off, measured after it in the same run',
         ],
       };
     } finally {

@@ -33,13 +33,10 @@ export class LogSubscriber extends Waker {
   overflowed = false;
   /** When the client last asked for the next entry (a stalled socket stops asking). */
   lastPullAt = Date.now();
-  /**
-   * The feed's reads as it offered them (the same arrays for every
-   * subscriber), and how far into the first one this subscriber has taken.
-   */
-  private chunks: (readonly LogEntryRow[])[] = [];
+  private buffer: LogEntryRow[] = [];
   private head = 0;
-  private count = 0;
+  /** Message characters waiting (about their bytes: the bound needs no more precision). */
+  bufferedBytes = 0;
 
   constructor(after: number) {
     super();
@@ -47,78 +44,45 @@ export class LogSubscriber extends Waker {
   }
 
   get buffered(): number {
-    return this.count;
+    return this.buffer.length - this.head;
   }
 
-  offer(entries: readonly LogEntryRow[]): void {
-    if (entries.length === 0) return;
-    this.chunks.push(entries);
-    this.count += entries.length;
+  offer(entries: readonly LogEntryRow[], bytes = messageBytes(entries)): void {
+    for (const e of entries) this.buffer.push(e);
+    this.bufferedBytes += bytes;
   }
 
-  /**
-   * Up to `max` waiting entries, oldest first (empty when none wait).
-   * Subscribers in step, with one read of the feed waiting, get the very
-   * same array (the whole read, or the same slice of it, see sliceOf), so
-   * what is made of it downstream (an execution, a frame) is made once for
-   * all of them; one that is several reads behind gets them merged.
-   */
-  take(max: number): readonly LogEntryRow[] {
-    const chunk = this.chunks[0];
-    if (!chunk) return [];
-    if (this.chunks.length > 1 && chunk.length - this.head < max) return this.merge(max);
-    const end = Math.min(chunk.length, this.head + max);
-    const some = this.head === 0 && end === chunk.length ? chunk : sliceOf(chunk, this.head, end);
-    this.count -= some.length;
-    if (end === chunk.length) {
-      this.chunks.shift();
-      this.head = 0;
-    } else this.head = end;
-    return some;
-  }
-
-  /** A subscriber behind by several reads: up to `max` of their entries in one new array. */
-  private merge(max: number): LogEntryRow[] {
-    const some: LogEntryRow[] = [];
-    while (some.length < max) {
-      const chunk = this.chunks[0];
-      if (!chunk) break;
-      const end = Math.min(chunk.length, this.head + max - some.length);
-      for (let i = this.head; i < end; i++) some.push(chunk[i] as LogEntryRow);
-      if (end === chunk.length) {
-        this.chunks.shift();
-        this.head = 0;
-      } else this.head = end;
+  /** Up to `max` waiting entries and about `maxBytes` of messages (one at least), oldest first (empty when none wait). */
+  take(max: number, maxBytes = Number.POSITIVE_INFINITY): LogEntryRow[] {
+    if (this.head === 0 && this.buffer.length <= max && this.bufferedBytes <= maxBytes) {
+      const all = this.buffer;
+      this.clear();
+      return all;
     }
-    this.count -= some.length;
+    let end = this.head;
+    let bytes = 0;
+    while (end < this.buffer.length && end - this.head < max && (end === this.head || bytes < maxBytes)) {
+      bytes += (this.buffer[end] as LogEntryRow).message.length;
+      end++;
+    }
+    const some = this.buffer.slice(this.head, end);
+    this.head = end;
+    this.bufferedBytes -= bytes;
+    if (this.head === this.buffer.length) this.clear();
     return some;
   }
 
   /** Stops taking entries from the feed; the generator catches up from the table. */
   detach(): void {
     this.live = false;
-    this.chunks = [];
+    this.clear();
+  }
+
+  private clear(): void {
+    this.buffer = [];
     this.head = 0;
-    this.count = 0;
+    this.bufferedBytes = 0;
   }
-}
-
-const slices = new WeakMap<readonly LogEntryRow[], Map<number, readonly LogEntryRow[]>>();
-
-/** `chunk.slice(start, end)`, the same array for every caller asking for the same part of the same chunk. */
-function sliceOf(chunk: readonly LogEntryRow[], start: number, end: number): readonly LogEntryRow[] {
-  let byRange = slices.get(chunk);
-  if (!byRange) {
-    byRange = new Map();
-    slices.set(chunk, byRange);
-  }
-  const key = start * 0x10000 + (end - start);
-  let slice = byRange.get(key);
-  if (!slice) {
-    slice = chunk.slice(start, end);
-    byRange.set(key, slice);
-  }
-  return slice;
 }
 
 interface QueuedRow {
@@ -177,4 +141,11 @@ export class UpdateSubscriber extends Waker {
     this.queue.splice(at, 0, item);
     if (this.queue.length > MAX_QUEUED_ROWS) this.queue.splice(0, this.queue.length - MAX_QUEUED_ROWS);
   }
+}
+
+/** The size of the entries' messages, counted in characters (about their bytes). */
+export function messageBytes(entries: readonly LogEntryRow[]): number {
+  let bytes = 0;
+  for (const entry of entries) bytes += entry.message.length;
+  return bytes;
 }

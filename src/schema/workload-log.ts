@@ -1,6 +1,7 @@
 import { type LogEntryRow, readLogs } from '../../core/sql/read-logs.ts';
 import { getWorkloadRow } from '../../core/sql/transition.ts';
 import { notFound } from '../errors.ts';
+import { MAX_LOG_ENTRIES_PER_RESPONSE } from '../limits.ts';
 import { abortable } from '../live/abortable.ts';
 import type { EventBatch } from '../live/event-batch.ts';
 import { LogStreamOverflowError } from '../live/log-stream-error.ts';
@@ -32,20 +33,21 @@ WorkloadLogEntryRef.implement({
 builder.objectFields(WorkloadRef, (t) => ({
   logs: t.field({
     type: [WorkloadLogEntryRef],
-    description: `Stored entries with seq > after, oldest first (first: default ${LOGS_DEFAULT_PAGE}, at most ${LOGS_MAX_PAGE}).`,
+    description: `Stored entries with seq > after, oldest first (first: default ${LOGS_DEFAULT_PAGE}, at most ${LOGS_MAX_PAGE}; at most ${MAX_LOG_ENTRIES_PER_RESPONSE} across all logs fields of a response).`,
     args: {
       after: t.arg.int(),
       first: t.arg.int(),
       stage: t.arg({ type: WorkloadStageEnum }),
       level: t.arg({ type: LogLevelEnum }),
     },
-    resolve: (w, args, { db }) =>
-      readLogs(db.pool, w.id, {
-        after: parseSeq(args.after),
-        limit: parsePageSize(args.first, LOGS_DEFAULT_PAGE, LOGS_MAX_PAGE),
-        stage: args.stage,
-        level: args.level,
-      }),
+    resolve: async (w, args, { db, logBudget }) => {
+      const limit = parsePageSize(args.first, LOGS_DEFAULT_PAGE, LOGS_MAX_PAGE);
+      const after = parseSeq(args.after);
+      logBudget.reserve(limit);
+      const entries = await readLogs(db.pool, w.id, { after, limit, stage: args.stage, level: args.level });
+      logBudget.release(limit - entries.length);
+      return entries;
+    },
   }),
   logCount: t.int({
     description: 'Number of stored entries (the last seq).',

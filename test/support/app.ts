@@ -6,11 +6,18 @@ import { createSdk, type Sdk } from '../../sdk/index.ts';
 import type { LiveHub } from '../../src/live/hub.ts';
 import { createNotifyHub } from '../../src/live/notify-hub.ts';
 import { buildApp } from '../../src/server.ts';
+import { presentTokenTo, randomToken } from './auth.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
 
 export interface TestApp {
   url: string;
   port: number;
+  /** The API token (AGENTFORGE_API_TOKEN when the test set it, else a random one). */
+  token: string;
+  /** `Bearer <token>`: the Authorization header, or graphql-ws's `authorization` connection param. */
+  authorization: string;
+  /** Opening it in a browser signs in (sets the session cookie). */
+  signInUrl: string;
   config: Config;
   db: TestDatabase;
   live: LiveHub;
@@ -28,6 +35,8 @@ export interface TestApp {
 /**
  * The API server on port 0 over a database of its own. `env` overrides
  * settings (AGENTFORGE_API_TOKEN, STOP_TIMEOUT_MS…) as the real process reads them.
+ * Without AGENTFORGE_API_TOKEN it gets a random token that every client of
+ * the tests presents by itself (see auth.ts); with it, only the SDK does.
  */
 export async function startTestApp(
   env: Record<string, string> = {},
@@ -36,18 +45,23 @@ export async function startTestApp(
   const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', ...env });
   const db = options.db ?? (await createTestDatabase());
   const live = options.live ? options.live(db) : createNotifyHub(db);
-  const app = buildApp({ config, db, live });
-  const { url, port } = await app.start();
+  const token = env.AGENTFORGE_API_TOKEN ?? randomToken();
+  const app = buildApp({ config, apiToken: token, db, live });
+  const { url, port, signInUrl } = await app.start();
   const upgraded = new Set<Duplex>();
   app.server.on('upgrade', (_request, socket: Duplex) => {
     upgraded.add(socket);
     socket.once('close', () => upgraded.delete(socket));
   });
-  const sdk = createSdk({ url, token: env.AGENTFORGE_API_TOKEN });
+  const forget = env.AGENTFORGE_API_TOKEN ? () => {} : presentTokenTo(url, token);
+  const sdk = createSdk({ url, token });
   const closers: (() => Promise<void>)[] = [];
   return {
     url,
     port,
+    token,
+    authorization: `Bearer ${token}`,
+    signInUrl,
     config,
     db,
     live,
@@ -76,6 +90,7 @@ export async function startTestApp(
       for (const close of closers) await close();
       await sdk.close();
       await app.stop();
+      forget();
       await live.close();
       if (!options.db) await db.drop();
     },
