@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DIST, ensureBuilt } from './build.mjs';
+import { ensureWebBuilt } from './build-web.mjs';
 
 const entry = process.argv[2];
 if (!entry?.endsWith('.ts')) {
@@ -13,6 +14,8 @@ if (!entry?.endsWith('.ts')) {
 }
 try {
   await ensureBuilt();
+  // `npm start` serves the dashboard: rebuilt too when its sources changed.
+  if (entry === 'app/start.ts') ensureWebBuilt();
 } catch (error) {
   console.error(error.message);
   process.exit(1);

@@ -13,6 +13,7 @@ import { unauthenticated } from './errors.ts';
 import { armorPlugins } from './front-door/armor.ts';
 import { FrontDoor, refuse } from './front-door/gate.ts';
 import { graphiqlPage } from './front-door/graphiql-page.ts';
+import { dashboardHandler } from './http/dashboard.ts';
 import { MAX_HTTP_CONNECTIONS, MAX_REQUEST_BODY_BYTES } from './limits.ts';
 import type { LiveHub } from './live/hub.ts';
 import { shareSubscriptionExecution } from './live/shared-execution.ts';
@@ -109,16 +110,14 @@ export function buildApp({ config, apiToken, db, live, log = () => {} }: AppOpti
     },
   });
 
+  const dashboard = dashboardHandler();
   const server = createServer((req, res) => {
     const refused = frontDoor.checkRequest(req);
     if (refused) return refuse(res, refused);
     if (frontDoor.signIn(req, res)) return;
-    if (req.method === 'GET' && (req.url === '/' || req.url === '')) {
-      // The browser's landing page after signing in, until a dashboard is served there.
-      res.writeHead(302, { location: GRAPHQL_PATH });
-      res.end();
-      return;
-    }
+    // The dashboard: its page and assets are public (no data in them); what it
+    // shows comes through /graphql with the session cookie.
+    if (dashboard(req, res)) return;
     yoga(req, res);
   });
   server.maxConnections = MAX_HTTP_CONNECTIONS;

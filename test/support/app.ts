@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { type Config, loadConfig } from '../../core/config.ts';
 import { createSdk, type Sdk } from '../../sdk/index.ts';
@@ -26,6 +27,8 @@ export interface TestApp {
   /** Raw GraphQL over HTTP: the whole response body and status, for error assertions. */
   post(body: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
   gql<R, V>(document: TypedDocumentNode<R, V>, variables: V): Promise<R>;
+  /** Cuts every WebSocket the server accepted so far, as a network failure would (no close frame). */
+  dropWebSockets(): number;
   close(): Promise<void>;
 }
 
@@ -45,6 +48,11 @@ export async function startTestApp(
   const token = env.AGENTFORGE_API_TOKEN ?? randomToken();
   const app = buildApp({ config, apiToken: token, db, live });
   const { url, port, signInUrl } = await app.start();
+  const upgraded = new Set<Duplex>();
+  app.server.on('upgrade', (_request, socket: Duplex) => {
+    upgraded.add(socket);
+    socket.once('close', () => upgraded.delete(socket));
+  });
   const forget = env.AGENTFORGE_API_TOKEN ? () => {} : presentTokenTo(url, token);
   const sdk = createSdk({ url, token });
   const closers: (() => Promise<void>)[] = [];
@@ -73,6 +81,11 @@ export async function startTestApp(
       return { status: response.status, body: parsed };
     },
     gql: (document, variables) => sdk.request(document, variables),
+    dropWebSockets() {
+      const count = upgraded.size;
+      for (const socket of upgraded) socket.destroy();
+      return count;
+    },
     async close() {
       for (const close of closers) await close();
       await sdk.close();

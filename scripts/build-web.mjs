@@ -1,0 +1,85 @@
+// Builds the dashboard (web/) into web/dist with Vite: content-hashed assets
+// that the API serves at `/`.
+//
+//   node scripts/build-web.mjs             build now (npm's `prepare`, after npm install / npm ci)
+//   node scripts/build-web.mjs --if-stale  only when a source changed
+//   import { ensureWebBuilt } from …       the same, from `npm start`
+//
+// Freshness is one stat per source against a stamp written by the last build,
+// which also lists the sources, so an added or removed file is noticed too.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const WEB_DIST = path.join(ROOT, 'web', 'dist');
+const STAMP = path.join(WEB_DIST, '.build-stamp.json');
+/** What the bundle is made of: the app, its config, and the SDK documents it imports. */
+const SOURCES = ['web/src', 'sdk/generated'];
+const CONFIGS = ['web/index.html', 'web/vite.config.ts', 'web/tsconfig.json', 'package-lock.json'];
+
+function sources() {
+  const files = [];
+  const walk = (dir) => {
+    for (const entry of readdirSync(path.join(ROOT, dir), { withFileTypes: true })) {
+      const rel = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(rel);
+      else files.push(rel);
+    }
+  };
+  for (const dir of SOURCES) if (existsSync(path.join(ROOT, dir))) walk(dir);
+  return files.sort();
+}
+
+/** Why web/dist needs a rebuild, or null when it is up to date. */
+export function webStaleReason() {
+  let stamp;
+  try {
+    stamp = { mtimeMs: statSync(STAMP).mtimeMs, ...JSON.parse(readFileSync(STAMP, 'utf8')) };
+  } catch {
+    return 'no build yet';
+  }
+  const files = sources();
+  if (files.join('\n') !== (stamp.files ?? []).join('\n')) return 'sources were added or removed';
+  for (const file of [...files, ...CONFIGS]) {
+    if (statSync(path.join(ROOT, file)).mtimeMs > stamp.mtimeMs) return `${file} changed`;
+  }
+  return null;
+}
+
+export function buildWeb() {
+  const startedAt = new Date();
+  const files = sources();
+  const vite = path.join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
+  if (!existsSync(vite)) {
+    throw new Error('Cannot build the dashboard: vite (a dev dependency) is not installed; run npm install');
+  }
+  const result = spawnSync(process.execPath, [vite, 'build', '--config', 'web/vite.config.ts'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+  if (result.status !== 0) {
+    throw new Error(
+      `vite build failed (${result.error?.message ?? `exit ${result.status}`}):\n${result.stdout}${result.stderr}`,
+    );
+  }
+  writeFileSync(STAMP, `${JSON.stringify({ files }, null, 1)}\n`);
+  // Stamped with the time the build began: a source saved during the build makes the next start rebuild.
+  utimesSync(STAMP, startedAt, startedAt);
+}
+
+/** Rebuilds web/dist when a source is newer than the last build. */
+export function ensureWebBuilt(log = (line) => console.error(line)) {
+  const reason = webStaleReason();
+  if (reason === null) return;
+  log(`Building the dashboard into web/dist (${reason})…`);
+  const started = performance.now();
+  buildWeb();
+  log(`Built in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  if (process.argv.includes('--if-stale')) ensureWebBuilt();
+  else buildWeb();
+}
