@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { Config } from '../core/config.ts';
+import { type FailureReason, stageFailureReason } from '../core/failure-reasons.ts';
 import type { ClaimedWorkload } from '../core/sql/claim.ts';
 import { PORT_TAKEN, transitionWithPort } from '../core/sql/ports.ts';
 import { transitionWorkload } from '../core/sql/transition.ts';
@@ -161,7 +162,12 @@ export class WorkloadJob {
     // Whatever it forked is killed too.
     await service.stop(0);
     this.sink.write('running', 'error', error);
-    await this.finish('failed', { error, failedStage: 'running', exitCode: exit.code });
+    await this.finish('failed', {
+      error,
+      failedStage: 'running',
+      failureReason: 'crash',
+      exitCode: exit.code,
+    });
   }
 
   /** Flushes and closes the log. */
@@ -234,7 +240,9 @@ export class WorkloadJob {
       return;
     }
     let message: string;
+    let failureReason: FailureReason = stageFailureReason(stage);
     if (this.stopReason || error instanceof CancelledError) {
+      failureReason = 'cancelled';
       message =
         this.stopReason === 'shutdown'
           ? `Cancelled: runner shutting down during ${stage}`
@@ -245,7 +253,12 @@ export class WorkloadJob {
       message = `Unexpected error during ${stage}: ${(error as Error).message ?? String(error)}`;
     }
     this.sink.write(stage, 'error', message);
-    await this.finish('failed', { error: message, failedStage: stage, exitCode: exit?.code ?? null });
+    await this.finish('failed', {
+      error: message,
+      failedStage: stage,
+      failureReason,
+      exitCode: exit?.code ?? null,
+    });
   }
 
   /**

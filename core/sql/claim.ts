@@ -1,6 +1,7 @@
 import type { EnvVar } from '../db/entities/deployment.ts';
 import type { Executor } from '../stages.ts';
 import type { Queryable } from './queryable.ts';
+import { recordStageChange } from './stage-ledger.ts';
 import { notifyWorkloadUpdated, toWorkloadRow, type WorkloadRow } from './workload-row.ts';
 
 /** A claimed workload with what the runner needs from its deployment and project. */
@@ -21,7 +22,8 @@ export interface ClaimedWorkload {
  *   runners never block each other and no workload is claimed twice; the
  *   `stage = 'pending'` re-check of the UPDATE makes that hold under any
  *   isolation level;
- * - the UPDATE moves them to `validate` and records the owner;
+ * - the UPDATE moves them to `validate` and records the owner, and the
+ *   stage ledger closes their pending visit and opens validate;
  * - the outer select joins the deployment and project (executor, health
  *   check, env, root path) so the runner needs no second round trip, and
  *   notifies `workloadUpdated` listeners (delivered at commit).
@@ -41,7 +43,7 @@ export async function claimWorkloads(
            for update skip locked
         ) and "stage" = 'pending'
         returning *
-     )
+     ), ${recordStageChange('claimed', `'pending'`)}
      select claimed.*, d."executor" as "deployment_executor", d."health_check_path", d."env",
             p."root_path", ${notifyWorkloadUpdated('claimed')}
        from claimed

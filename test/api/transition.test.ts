@@ -32,11 +32,18 @@ describe('transitionWorkload (conditional UPDATE in PostgreSQL)', () => {
     const failed = await transitionWorkload(db.pool, w.id, 'validate', 'failed', {
       error: 'boom',
       failedStage: 'validate',
+      failureReason: 'validate',
     });
-    expect(failed).toMatchObject({ stage: 'failed', error: 'boom', failedStage: 'validate' });
+    expect(failed).toMatchObject({
+      stage: 'failed',
+      error: 'boom',
+      failedStage: 'validate',
+      failureReason: 'validate',
+    });
     expect(failed?.finishedAt).toBeInstanceOf(Date);
     for (const stage of WORKLOAD_STAGES) {
-      expect(await transitionWorkload(db.pool, w.id, stage as never, 'failed').catch(() => null)).toBeNull();
+      const again = transitionWorkload(db.pool, w.id, stage as never, 'failed', { failureReason: 'crash' });
+      expect(await again.catch(() => null)).toBeNull();
     }
   });
 
@@ -56,7 +63,7 @@ describe('transitionWorkload (conditional UPDATE in PostgreSQL)', () => {
     ).rejects.toMatchObject({
       code: '23505',
     });
-    await transitionWorkload(db.pool, a.id, 'validate', 'failed', { error: 'x' });
+    await transitionWorkload(db.pool, a.id, 'validate', 'failed', { error: 'x', failureReason: 'validate' });
     expect((await transitionWorkload(db.pool, b.id, 'pending', 'validate', { port: 3999 }))?.port).toBe(3999);
   });
 });

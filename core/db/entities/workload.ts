@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { defineEntity, type InferEntity } from '@mikro-orm/core';
+import { FAILURE_REASONS } from '../../failure-reasons.ts';
 import { EXECUTORS, WORKLOAD_STAGES } from '../../stages.ts';
 import { DeploymentSchema } from './deployment.ts';
 import { RunnerSchema } from './runner.ts';
@@ -24,6 +25,8 @@ export const WorkloadSchema = defineEntity({
     url: p.text().nullable(),
     error: p.text().nullable(),
     failedStage: p.enum([...WORKLOAD_STAGES]).nullable(),
+    /** Why it failed (failure-reasons.ts); set exactly when the stage is `failed`. */
+    failureReason: p.enum([...FAILURE_REASONS]).nullable(),
     exitCode: p.integer().nullable(),
     stopRequested: p.boolean().default(false),
     runnerId: p
@@ -62,6 +65,10 @@ export const WorkloadSchema = defineEntity({
       name: 'workload_terminal_finished_check',
       // Written the way PostgreSQL prints it back, so schema diffs see no change.
       expression: `(stage = ANY (ARRAY['stopped'::text, 'failed'::text])) = (finished_at IS NOT NULL)`,
+    },
+    {
+      name: 'workload_failed_has_reason_check',
+      expression: `(stage = 'failed'::text) = (failure_reason IS NOT NULL)`,
     },
   ],
 });
