@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { GraphQLError } from 'graphql';
-import { createYoga, type Plugin } from 'graphql-yoga';
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import type { Config } from '../core/config.ts';
 import type { Database } from '../core/db/database.ts';
@@ -12,6 +12,10 @@ import { unauthenticated } from './errors.ts';
 import { serveGraphqlWs } from './live/graphql-ws-server.ts';
 import type { LiveHub } from './live/hub.ts';
 import { SENDS_BATCHES, shareSubscriptionExecution } from './live/shared-execution.ts';
+import { metricsPlugins } from './metrics/endpoint.ts';
+import { restError } from './rest/errors.ts';
+import { restPlugin } from './rest/plugin.ts';
+import { REST_BASE } from './rest/routes.ts';
 import { schema } from './schema/index.ts';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -33,14 +37,23 @@ export interface AppOptions {
   log?: (line: string) => void;
 }
 
-/** Refuses HTTP requests without the configured bearer token (GraphiQL's page itself is public). */
+/**
+ * Refuses HTTP requests without the configured bearer token (GraphiQL's page
+ * itself is public). Every path is behind it: GraphQL, REST and /metrics.
+ */
 function authPlugin(token: string | undefined): Plugin {
   return {
-    onRequest({ request, endResponse, fetchAPI }) {
+    onRequest({ request, url, endResponse, fetchAPI }) {
       if (isAuthorized(token, request.headers.get('authorization'))) return;
       const accept = request.headers.get('accept') ?? '';
-      if (request.method === 'GET' && accept.includes('text/html')) return;
+      if (request.method === 'GET' && accept.includes('text/html') && url.pathname === GRAPHQL_PATH) return;
       const error = unauthenticated();
+      if (url.pathname === REST_BASE || url.pathname.startsWith(`${REST_BASE}/`)) {
+        const response = restError('UNAUTHENTICATED', error.message);
+        response.headers.set('www-authenticate', 'Bearer');
+        endResponse(response);
+        return;
+      }
       endResponse(
         new fetchAPI.Response(
           JSON.stringify({ errors: [{ message: error.message, extensions: { code: 'UNAUTHENTICATED' } }] }),
@@ -78,6 +91,8 @@ function depthLimitPlugin(): Plugin {
 }
 
 export function buildApp({ config, db, live, log = () => {} }: AppOptions): App {
+  // The REST plugin runs documents through this yoga instance, made just below.
+  let yogaInstance: YogaServerInstance<{ authorized?: boolean }, Context> | undefined;
   const yoga = createYoga<{ authorized?: boolean }, Context>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
@@ -92,10 +107,17 @@ export function buildApp({ config, db, live, log = () => {} }: AppOptions): App 
       error: (...args) =>
         log(`error: ${args.map((a) => (a instanceof Error ? (a.stack ?? a.message) : String(a))).join(' ')}`),
     },
-    plugins: [authPlugin(config.apiToken), depthLimitPlugin(), shareSubscriptionExecution()],
+    plugins: [
+      authPlugin(config.apiToken),
+      ...metricsPlugins(db.pool),
+      restPlugin(schema, () => yogaInstance!),
+      depthLimitPlugin(),
+      shareSubscriptionExecution(),
+    ],
     context: () => ({ config, db, em: db.orm.em.fork(), live }),
   });
 
+  yogaInstance = yoga;
   const server = createServer(yoga);
   // No per-message deflate: the graphql-ws adapter writes prebuilt frames of shared results.
   const wsServer = new WebSocketServer({ server, path: GRAPHQL_PATH, perMessageDeflate: false });
