@@ -1,5 +1,6 @@
 import { loadConfig } from '../core/config.ts';
 import { connect } from '../core/db/database.ts';
+import { createLogger, lineWriter } from '../core/logger.ts';
 import { onShutdownSignals } from '../core/shutdown.ts';
 import { Runner } from '../runner/runner.ts';
 import { baseServiceEnv } from '../runner/service-env.ts';
@@ -9,14 +10,18 @@ import { buildApp } from '../src/server.ts';
 /** `npm start`: the API and, unless AGENTFORGE_RUNNER=off, one runner in the same process. */
 async function main() {
   const config = loadConfig();
-  const log = (line: string) => console.log(line);
+  // One logger for the process: JSON lines, or readable ones on a terminal.
+  const logger = createLogger();
+  const log = lineWriter(logger);
   if (!config.databaseUrl) log(`No DATABASE_URL: starting the embedded PostgreSQL in ${config.dataDir}/`);
   const db = await connect(config.databaseUrl, config.dataDir, () => {});
-  const live = createNotifyHub(db, { onError: (error) => log(`live: ${(error as Error).message}`) });
-  const app = buildApp({ config, db, live, log });
+  const live = createNotifyHub(db, {
+    onError: (error) => logger.error({ err: error }, `live: ${(error as Error).message}`),
+  });
+  const app = buildApp({ config, db, live, logger });
   // The runner has its own pool and LISTEN connection on the same database.
   const runner = config.runnerEnabled
-    ? new Runner({ config, databaseUrl: db.url, baseEnv: baseServiceEnv(process.env), log })
+    ? new Runner({ config, databaseUrl: db.url, baseEnv: baseServiceEnv(process.env), logger })
     : undefined;
   try {
     const { url } = await app.start();
@@ -44,6 +49,6 @@ async function main() {
 }
 
 main().catch((error) => {
-  console.error(error instanceof Error ? error.message : error);
+  createLogger().fatal({ err: error }, error instanceof Error ? error.message : String(error));
   process.exit(1);
 });

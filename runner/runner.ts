@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import PQueue from 'p-queue';
 import pg from 'pg';
 import type { Config } from '../core/config.ts';
+import { type Logger, lineWriter, silentLogger } from '../core/logger.ts';
 import { claimWorkloads } from '../core/sql/claim.ts';
 import { WORKLOAD_CREATED_CHANNEL } from '../core/sql/create-workload.ts';
 import { failOrphan } from '../core/sql/fail-orphan.ts';
@@ -32,7 +33,8 @@ export interface RunnerOptions {
   /** Claim poll and stop-request poll interval: a lost NOTIFY only delays by this much. */
   pollMs?: number;
   heartbeatMs?: number;
-  log?: (line: string) => void;
+  /** The process's logger; the runner logs through a child carrying its `runnerId`. */
+  logger?: Logger;
 }
 
 const ORPHAN_SWEEP_EVERY = 15;
@@ -60,6 +62,7 @@ export class Runner {
   private beats = 0;
   private restarting: Promise<void> | undefined;
   private readonly executors: ExecutorRegistry;
+  private readonly logger: Logger;
   private readonly log: (line: string) => void;
 
   constructor(private readonly options: RunnerOptions) {
@@ -67,7 +70,8 @@ export class Runner {
     this.sharedPool = swappablePool(() => this.pool);
     this.queue = new PQueue({ concurrency: options.config.runnerConcurrency });
     this.executors = options.executors ?? createExecutors();
-    this.log = options.log ?? (() => {});
+    this.logger = (options.logger ?? silentLogger).child({ runnerId: this.id });
+    this.log = lineWriter(this.logger);
   }
 
   get concurrency(): number {
@@ -178,7 +182,7 @@ export class Runner {
       const row = await getWorkloadRow(this.pool, job.id);
       if (row?.stopRequested) job.requestStop('user');
     } catch (error) {
-      this.report(`cannot read workload ${job.id}`, error);
+      this.report('cannot read the workload', error, job.id);
     }
   }
 
@@ -225,6 +229,7 @@ export class Runner {
       pool: this.sharedPool,
       config: this.options.config,
       runnerId: this.id,
+      logger: this.logger,
       executors: this.executors,
       baseEnv: this.options.baseEnv,
       serviceHost: this.options.serviceHost ?? '127.0.0.1',
@@ -243,9 +248,9 @@ export class Runner {
       }
       if (running) await job.supervise();
     })()
-      .catch((error) => this.report(`workload ${job.id} failed inside the runner`, error))
+      .catch((error) => this.report('the workload failed inside the runner', error, job.id))
       .finally(async () => {
-        await job.close().catch((error) => this.report(`the log of workload ${job.id} failed`, error));
+        await job.close().catch((error) => this.report('the workload log failed', error, job.id));
         this.jobs.delete(job.id);
       });
     this.jobs.set(job.id, { job, done });
@@ -267,12 +272,17 @@ export class Runner {
   /** Fails live workloads of runners that stopped heartbeating long ago (crashed, killed). */
   private async sweepOrphans(): Promise<void> {
     for (const row of await orphanedWorkloads(this.pool, this.id)) {
-      if (await failOrphan(this.pool, row))
-        this.log(`Workload ${row.id}: failed, runner ${row.runnerId} stopped responding`);
+      if (await failOrphan(this.pool, row)) {
+        this.logger.warn(
+          { workloadId: row.id, stage: row.stage, ownerRunnerId: row.runnerId },
+          `Workload failed: its runner ${row.runnerId} stopped responding`,
+        );
+      }
     }
   }
 
-  private report(what: string, error: unknown): void {
-    this.log(`Runner ${this.id}: ${what}: ${(error as Error).message ?? String(error)}`);
+  private report(what: string, error: unknown, workloadId?: string): void {
+    const fields = workloadId ? { workloadId, err: error } : { err: error };
+    this.logger.error(fields, `Runner: ${what}: ${(error as Error).message ?? String(error)}`);
   }
 }

@@ -1,8 +1,10 @@
 import type pg from 'pg';
 import type { Config } from '../core/config.ts';
 import { type FailureReason, stageFailureReason } from '../core/failure-reasons.ts';
+import type { Logger } from '../core/logger.ts';
 import type { ClaimedWorkload } from '../core/sql/claim.ts';
 import { PORT_TAKEN, transitionWithPort } from '../core/sql/ports.ts';
+import { forgetResources, recordResources } from '../core/sql/running-resources.ts';
 import { transitionWorkload } from '../core/sql/transition.ts';
 import type { WorkloadPatch } from '../core/sql/workload-row.ts';
 import { PROGRESS_STAGES, type WorkloadStage } from '../core/stages.ts';
@@ -16,6 +18,7 @@ import { allocatePort, noFreePort } from './port-allocator.ts';
 import { describeExit } from './process-group.ts';
 import { deployService } from './stages/deploy.ts';
 import { checkService, resolveServiceDir } from './stages/validate.ts';
+import { sampleEvery } from './usage/sampler.ts';
 
 export interface JobDeps {
   /** The runner's pool (it survives a runner restart: the runner swaps what is behind it). */
@@ -26,7 +29,12 @@ export interface JobDeps {
   baseEnv: Record<string, string>;
   /** Address services listen on and their URL names. */
   serviceHost: string;
+  /** The runner's logger (it carries the runnerId). */
+  logger: Logger;
 }
+
+/** How often a running service's memory and CPU time are sampled. */
+export const RESOURCE_SAMPLE_MS = 5_000;
 
 /** Why a workload is being stopped: the user asked, or its runner shuts down. */
 export type StopReason = 'user' | 'shutdown';
@@ -52,6 +60,9 @@ export class WorkloadJob {
   private resolveStop!: () => void;
   private service: RunningService | undefined;
   private readonly sink: LogSink;
+  private readonly workloadLogger: Logger;
+  /** The server log for this workload in its current stage: every line carries workloadId, stage, runnerId. */
+  private logger: Logger;
 
   constructor(
     private readonly deps: JobDeps,
@@ -60,6 +71,11 @@ export class WorkloadJob {
     this.id = claim.workload.id;
     this.stage = claim.workload.stage;
     this.sink = createLogWriter(deps.pool, this.id);
+    this.workloadLogger = deps.logger.child({
+      workloadId: this.id,
+      deploymentId: claim.workload.deploymentId,
+    });
+    this.logger = this.workloadLogger.child({ stage: this.stage });
     this.stopRequested = new Promise((resolve) => {
       this.resolveStop = resolve;
     });
@@ -137,10 +153,13 @@ export class WorkloadJob {
   async supervise(): Promise<void> {
     const service = this.service;
     if (!service) throw new Error(`Workload ${this.id} has no running service to supervise`);
+    const stopSampling = this.sampleResources(service);
     const outcome = await Promise.race([
       service.exited.then((exit) => ({ requested: false as const, exit })),
       this.stopRequested.then(() => ({ requested: true as const })),
     ]);
+    // No sample is written after this: the workload's series end with it.
+    await stopSampling();
     if (outcome.requested) {
       this.sink.write(
         'running',
@@ -168,6 +187,24 @@ export class WorkloadJob {
       failureReason: 'crash',
       exitCode: exit.code,
     });
+  }
+
+  /** Samples the service's memory and CPU time into workload_resource while it runs. */
+  private sampleResources(service: RunningService): () => Promise<void> {
+    const usage = service.usage?.bind(service);
+    if (!usage) return async () => {};
+    return sampleEvery(
+      RESOURCE_SAMPLE_MS,
+      usage,
+      (sample) => recordResources(this.deps.pool, this.id, sample),
+      (error) => this.logger.warn({ err: error }, `Resource sampling failed: ${(error as Error).message}`),
+    );
+  }
+
+  /** Records the new stage here and in the server log's bindings. */
+  private entered(stage: WorkloadStage): void {
+    this.stage = stage;
+    this.logger = this.workloadLogger.child({ stage });
   }
 
   /** Flushes and closes the log. */
@@ -201,7 +238,8 @@ export class WorkloadJob {
     this.throwIfStopping();
     const row = await transitionWorkload(this.deps.pool, this.id, this.stage, to, patch);
     if (!row) throw this.lostRace();
-    this.stage = to;
+    this.entered(to);
+    this.logger.info(`Workload entered ${to}`);
   }
 
   /**
@@ -218,7 +256,8 @@ export class WorkloadJob {
       const moved = await transitionWithPort(pool, this.id, this.stage, 'deploy', candidate);
       if (moved === PORT_TAKEN) return false;
       if (!moved) throw this.lostRace();
-      this.stage = 'deploy';
+      this.entered('deploy');
+      this.logger.info(`Workload entered deploy (port ${candidate})`);
       return true;
     });
     if (port !== undefined) return port;
@@ -235,6 +274,7 @@ export class WorkloadJob {
     const stage = this.stage;
     const exit = this.service ? await this.service.stop(0) : undefined;
     if (error instanceof LostRaceError) {
+      this.logger.warn('The workload was changed elsewhere: this runner stops working on it');
       this.sink.write(stage, 'warn', 'The workload was changed elsewhere: this runner stops working on it');
       await this.sink.flush();
       return;
@@ -274,7 +314,20 @@ export class WorkloadJob {
       logFailure = error;
     }
     const row = await transitionWorkload(this.deps.pool, this.id, this.stage, to, patch);
-    if (row) this.stage = to;
+    if (row) {
+      const from = this.stage;
+      this.entered(to);
+      const fields = {
+        failedStage: patch.failedStage,
+        failureReason: patch.failureReason,
+        exitCode: patch.exitCode,
+      };
+      if (to === 'failed') this.logger.warn(fields, `Workload failed in ${from}: ${patch.error}`);
+      else this.logger.info(fields, 'Workload stopped');
+      await forgetResources(this.deps.pool, this.id).catch((error: Error) =>
+        this.logger.warn({ err: error }, `Could not remove the resource sample: ${error.message}`),
+      );
+    }
     if (logFailure) throw new Error(`Log entries of workload ${this.id} were lost`, { cause: logFailure });
   }
 }

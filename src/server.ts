@@ -6,6 +6,7 @@ import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import type { Config } from '../core/config.ts';
 import type { Database } from '../core/db/database.ts';
+import { type Logger, silentLogger } from '../core/logger.ts';
 import { isAuthorized } from './auth.ts';
 import type { Context } from './context.ts';
 import { unauthenticated } from './errors.ts';
@@ -34,7 +35,8 @@ export interface AppOptions {
   config: Config;
   db: Database;
   live: LiveHub;
-  log?: (line: string) => void;
+  /** The process's logger (default: none). */
+  logger?: Logger;
 }
 
 /**
@@ -90,7 +92,8 @@ function depthLimitPlugin(): Plugin {
   };
 }
 
-export function buildApp({ config, db, live, log = () => {} }: AppOptions): App {
+export function buildApp({ config, db, live, logger = silentLogger }: AppOptions): App {
+  const log = logger.child({ component: 'api' });
   // The REST plugin runs documents through this yoga instance, made just below.
   let yogaInstance: YogaServerInstance<{ authorized?: boolean }, Context> | undefined;
   const yoga = createYoga<{ authorized?: boolean }, Context>({
@@ -103,9 +106,14 @@ export function buildApp({ config, db, live, log = () => {} }: AppOptions): App 
     logging: {
       debug: () => {},
       info: () => {},
-      warn: (...args) => log(`warn: ${args.map(String).join(' ')}`),
-      error: (...args) =>
-        log(`error: ${args.map((a) => (a instanceof Error ? (a.stack ?? a.message) : String(a))).join(' ')}`),
+      warn: (...args) => log.warn(args.map(String).join(' ')),
+      error: (...args) => {
+        const err = args.find((a) => a instanceof Error);
+        log.error(
+          err ? { err } : {},
+          args.map((a) => (a instanceof Error ? a.message : String(a))).join(' '),
+        );
+      },
     },
     plugins: [
       authPlugin(config.apiToken),
@@ -164,7 +172,8 @@ export function buildApp({ config, db, live, log = () => {} }: AppOptions): App 
         (args.rootValue as { subscribe: (a: typeof args) => unknown }).subscribe(args) as never,
     },
     wsServer,
-    (error) => log(`error: WebSocket: ${error instanceof Error ? error.message : String(error)}`),
+    (error) =>
+      log.error({ err: error }, `WebSocket: ${error instanceof Error ? error.message : String(error)}`),
   );
 
   let stopping: Promise<void> | undefined;

@@ -42,3 +42,8 @@ export async function recordResources(
     [workloadId, sample.memoryBytes, sample.cpuSeconds],
   );
 }
+
+/** Removes a workload's sample once it has ended (its series are gone already; this keeps the table small). */
+export async function forgetResources(db: Queryable, workloadId: string): Promise<void> {
+  await db.query(`delete from "workload_resource" where "workload_id" = $1`, [workloadId]);
+}

@@ -175,5 +175,16 @@ export async function startContainer(
     return stopping;
   };
 
-  return { containerId: container.id, exited, stop, readyAt };
+  const usage = async () => {
+    const stats = (await container.stats({ stream: false })) as {
+      memory_stats?: { usage?: number };
+      cpu_stats?: { cpu_usage?: { total_usage?: number } };
+    };
+    const memoryBytes = stats.memory_stats?.usage;
+    const cpuNs = stats.cpu_stats?.cpu_usage?.total_usage;
+    if (memoryBytes === undefined || cpuNs === undefined) return undefined;
+    return { memoryBytes, cpuSeconds: cpuNs / 1e9 };
+  };
+
+  return { containerId: container.id, exited, stop, readyAt, usage };
 }

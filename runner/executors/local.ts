@@ -3,6 +3,7 @@ import { installCommand, readManifest, startCommand } from '../manifest.ts';
 import { spawnGroup, stopGroup } from '../process-group.ts';
 import { serviceEnv } from '../service-env.ts';
 import { pipeByStage } from '../stage-output.ts';
+import { processGroupUsage } from '../usage/process-group-usage.ts';
 import { type RunningService, type ServiceExecutor, type StageContext, StageError } from './types.ts';
 
 /** Runs the service as a process group on this host. */
@@ -57,6 +58,7 @@ export class LocalExecutor implements ServiceExecutor {
     });
     return {
       pid: proc.pid,
+      usage: () => processGroupUsage(proc.pid),
       exited,
       stop: async (timeoutMs: number) => {
         stopping ??= stopGroup(proc, timeoutMs);

@@ -2,6 +2,7 @@ import type { Config } from '../../core/config.ts';
 import type { EnvVar } from '../../core/db/entities/deployment.ts';
 import type { WorkloadStage } from '../../core/stages.ts';
 import type { LogSink } from '../logs/types.ts';
+import type { ResourceUsage } from '../usage/types.ts';
 
 /**
  * An executor turns a validated service directory into a running service:
@@ -42,6 +43,8 @@ export interface RunningService {
   containerId?: string;
   /** Where readiness is checked when not HOST:port (a bridged container's own address). */
   readyAt?: { host: string; port: number };
+  /** Its memory and CPU time now; undefined when they cannot be read. */
+  usage?(): Promise<ResourceUsage | undefined>;
   /** Resolves when the service exits, for whatever reason. Never rejects. */
   exited: Promise<ServiceExit>;
   /** SIGTERM (docker stop), SIGKILL after timeoutMs, and clean up (remove the container). Idempotent. */

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type MetricObject, type Registry } from 'prom-client';
 import { FAILURE_REASONS } from '../../core/failure-reasons.ts';
 import { STAGE_DURATION_BUCKETS, type WorkloadSnapshot } from './workload-snapshot.ts';
 
@@ -73,12 +73,14 @@ export function registerWorkloadMetrics(registry: Registry, current: () => Workl
 /**
  * `agentforge_stage_duration_seconds{stage}`: prom-client's Histogram
  * counts observations it is given; these buckets are counted by the
- * database, so `get()` returns them as the histogram's values.
+ * database, so the histogram reports them instead of observations. The
+ * registry renders a histogram through `getForPromString()` (and `get()`
+ * for JSON); both answer the snapshot's buckets here.
  */
 class StageDurationMetric extends Histogram<'stage'> {
   constructor(private readonly current: () => WorkloadSnapshot) {
     super({
-      name: 'agentforge_stage_duration_seconds',
+      name: STAGE_DURATION,
       help: 'How long finished stage visits took (validate, build, deploy; pending is the wait for a runner, running the uptime).',
       labelNames: ['stage'],
       buckets: STAGE_DURATION_BUCKETS,
@@ -87,18 +89,23 @@ class StageDurationMetric extends Histogram<'stage'> {
   }
 
   override async get() {
-    const base = await super.get();
-    const name = 'agentforge_stage_duration_seconds';
     const values = this.current().durations.flatMap((h) => [
       ...STAGE_DURATION_BUCKETS.map((le, i) => ({
-        metricName: `${name}_bucket`,
+        metricName: `${STAGE_DURATION}_bucket`,
         labels: { stage: h.stage, le },
         value: h.buckets[i]!,
       })),
-      { metricName: `${name}_bucket`, labels: { stage: h.stage, le: '+Inf' }, value: h.count },
-      { metricName: `${name}_sum`, labels: { stage: h.stage }, value: h.sumSeconds },
-      { metricName: `${name}_count`, labels: { stage: h.stage }, value: h.count },
+      { metricName: `${STAGE_DURATION}_bucket`, labels: { stage: h.stage, le: '+Inf' }, value: h.count },
+      { metricName: `${STAGE_DURATION}_sum`, labels: { stage: h.stage }, value: h.sumSeconds },
+      { metricName: `${STAGE_DURATION}_count`, labels: { stage: h.stage }, value: h.count },
     ]);
-    return { ...base, values };
+    const { name, help, type, aggregator } = this as unknown as MetricObject;
+    return { name, help, type, aggregator, values } as Awaited<ReturnType<Histogram<'stage'>['get']>>;
+  }
+
+  getForPromString() {
+    return this.get();
   }
 }
+
+const STAGE_DURATION = 'agentforge_stage_duration_seconds';

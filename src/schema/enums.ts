@@ -1,3 +1,4 @@
+import { FAILURE_REASONS } from '../../core/failure-reasons.ts';
 import { DEPLOYMENT_STATUSES, EXECUTORS, LOG_LEVELS, WORKLOAD_STAGES } from '../../core/stages.ts';
 import { builder } from './builder.ts';
 
@@ -5,3 +6,4 @@ export const WorkloadStageEnum = builder.enumType('WorkloadStage', { values: WOR
 export const LogLevelEnum = builder.enumType('LogLevel', { values: LOG_LEVELS });
 export const DeploymentStatusEnum = builder.enumType('DeploymentStatus', { values: DEPLOYMENT_STATUSES });
 export const ExecutorEnum = builder.enumType('Executor', { values: EXECUTORS });
+export const FailureReasonEnum = builder.enumType('FailureReason', { values: FAILURE_REASONS });

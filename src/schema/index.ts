@@ -5,5 +5,6 @@ import './deployment.ts';
 import './workload.ts';
 import './workload-log.ts';
 import './runner.ts';
+import './workload-stats.ts';
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -13,7 +13,7 @@ import { abortable } from '../live/abortable.ts';
 import { parseId } from '../validation/input.ts';
 import { parseServicePath } from '../validation/paths.ts';
 import { builder } from './builder.ts';
-import { ExecutorEnum, WorkloadStageEnum } from './enums.ts';
+import { ExecutorEnum, FailureReasonEnum, WorkloadStageEnum } from './enums.ts';
 import { DeploymentRef, WorkloadConnection, WorkloadRef } from './refs.ts';
 import { workloadPage } from './workload-page.ts';
 
@@ -44,6 +44,12 @@ WorkloadRef.implement({
     url: t.exposeString('url', { nullable: true }),
     error: t.exposeString('error', { nullable: true }),
     failedStage: t.field({ type: WorkloadStageEnum, nullable: true, resolve: (w) => w.failedStage }),
+    failureReason: t.field({
+      type: FailureReasonEnum,
+      nullable: true,
+      description: 'Why it failed, as a category (the message is in error); null unless failed.',
+      resolve: (w) => w.failureReason,
+    }),
     exitCode: t.exposeInt('exitCode', { nullable: true }),
     stopRequested: t.exposeBoolean('stopRequested'),
     runnerId: t.exposeID('runnerId', { nullable: true, description: 'The runner that claimed it.' }),

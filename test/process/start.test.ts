@@ -43,7 +43,7 @@ async function start(
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no ready line in: ${output}`)), 45_000);
     child.stdout!.on('data', () => {
-      const match = /GraphiQL at (http:\S+)/.exec(output);
+      const match = /GraphiQL at (http:[^\s"]+)/.exec(output);
       if (match) {
         clearTimeout(timer);
         resolve(match[1]!);
