@@ -14,7 +14,8 @@ export const METRICS_PATH = '/metrics';
  * Per process (they start at zero with each API process): the request
  * metrics (`graphql_envelop_*`, `graphql_yoga_http_duration`). From the
  * database (the same in every API process, across restarts): every
- * `agentforge_*` metric. Request metrics are labelled by operation type,
+ * `agentforge_*` metric. Request metrics count HTTP requests and GraphQL
+ * queries and mutations; subscriptions are left out. Request metrics are labelled by operation type,
  * phase, HTTP method and status, never by operation name, URL or field
  * path, which a client chooses freely.
  */
@@ -59,9 +60,12 @@ export function metricsPlugins(db: Queryable): Plugin[] {
       registry,
       endpoint: false,
       metrics: {
-        graphql_envelop_request: true,
-        graphql_envelop_request_duration: true,
-        graphql_envelop_error_result: true,
+        // Queries and mutations only: hooking the subscribe phase wraps every
+        // subscription's event stream, and the live log fan-out shares one
+        // stream among many subscribers (src/live/shared-execution.ts).
+        graphql_envelop_request: ['execute'],
+        graphql_envelop_request_duration: ['execute'],
+        graphql_envelop_error_result: ['parse', 'validate', 'context', 'execute'],
         graphql_yoga_http_duration: true,
         graphql_envelop_request_time_summary: false,
         graphql_envelop_deprecated_field: false,
