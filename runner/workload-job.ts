@@ -4,7 +4,6 @@ import { type FailureReason, stageFailureReason } from '../core/failure-reasons.
 import type { Logger } from '../core/logger.ts';
 import type { ClaimedWorkload } from '../core/sql/claim.ts';
 import { PORT_TAKEN, transitionWithPort } from '../core/sql/ports.ts';
-import { forgetResources, recordResources } from '../core/sql/running-resources.ts';
 import { transitionWorkload } from '../core/sql/transition.ts';
 import type { WorkloadPatch } from '../core/sql/workload-row.ts';
 import { PROGRESS_STAGES, type WorkloadStage } from '../core/stages.ts';
@@ -18,7 +17,7 @@ import { allocatePort, noFreePort } from './port-allocator.ts';
 import { describeExit } from './process-group.ts';
 import { deployService } from './stages/deploy.ts';
 import { checkService, resolveServiceDir } from './stages/validate.ts';
-import { sampleEvery } from './usage/sampler.ts';
+import { forgetWorkloadUsage, sampleWorkloadUsage } from './usage/workload-usage.ts';
 
 export interface JobDeps {
   /** The runner's pool (it survives a runner restart: the runner swaps what is behind it). */
@@ -32,9 +31,6 @@ export interface JobDeps {
   /** The runner's logger (it carries the runnerId). */
   logger: Logger;
 }
-
-/** How often a running service's memory and CPU time are sampled. */
-export const RESOURCE_SAMPLE_MS = 5_000;
 
 /** Why a workload is being stopped: the user asked, or its runner shuts down. */
 export type StopReason = 'user' | 'shutdown';
@@ -153,7 +149,7 @@ export class WorkloadJob {
   async supervise(): Promise<void> {
     const service = this.service;
     if (!service) throw new Error(`Workload ${this.id} has no running service to supervise`);
-    const stopSampling = this.sampleResources(service);
+    const stopSampling = sampleWorkloadUsage(this.deps.pool, this.id, service, this.logger);
     const outcome = await Promise.race([
       service.exited.then((exit) => ({ requested: false as const, exit })),
       this.stopRequested.then(() => ({ requested: true as const })),
@@ -187,18 +183,6 @@ export class WorkloadJob {
       failureReason: 'crash',
       exitCode: exit.code,
     });
-  }
-
-  /** Samples the service's memory and CPU time into workload_resource while it runs. */
-  private sampleResources(service: RunningService): () => Promise<void> {
-    const usage = service.usage?.bind(service);
-    if (!usage) return async () => {};
-    return sampleEvery(
-      RESOURCE_SAMPLE_MS,
-      usage,
-      (sample) => recordResources(this.deps.pool, this.id, sample),
-      (error) => this.logger.warn({ err: error }, `Resource sampling failed: ${(error as Error).message}`),
-    );
   }
 
   /** Records the new stage here and in the server log's bindings. */
@@ -324,9 +308,7 @@ export class WorkloadJob {
       };
       if (to === 'failed') this.logger.warn(fields, `Workload failed in ${from}: ${patch.error}`);
       else this.logger.info(fields, 'Workload stopped');
-      await forgetResources(this.deps.pool, this.id).catch((error: Error) =>
-        this.logger.warn({ err: error }, `Could not remove the resource sample: ${error.message}`),
-      );
+      await forgetWorkloadUsage(this.deps.pool, this.id, this.logger);
     }
     if (logFailure) throw new Error(`Log entries of workload ${this.id} were lost`, { cause: logFailure });
   }
