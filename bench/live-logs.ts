@@ -98,14 +98,11 @@ export async function startApiProcess(
   databaseUrl: string,
   options: { runner?: boolean; env?: Record<string, string> } = {},
 ): Promise<{ url: string; pid: number; rssMb(): Promise<number>; stop(): Promise<void> }> {
-  const tsx = fileURLToPath(new URL('../node_modules/.bin/tsx', import.meta.url));
-  const main = fileURLToPath(new URL('../app/start.ts', import.meta.url));
-  // BENCH_API_NODE_FLAGS (e.g. `--cpu-prof --trace-gc`): node flags for the API process, which then
-  // runs as `node <flags> --import tsx` (tsx's own launcher does not pass node flags on).
+  // What `npm start` runs: the compiled app (rebuilt first if a source changed), in this one process.
+  const launcher = fileURLToPath(new URL('../scripts/run.mjs', import.meta.url));
+  // BENCH_API_NODE_FLAGS (e.g. `--cpu-prof --trace-gc`): node flags for the API process.
   const flags = process.env.BENCH_API_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? [];
-  const [command, args] =
-    flags.length > 0 ? [process.execPath, [...flags, '--import', 'tsx', main]] : [tsx, [main]];
-  const child = spawn(command, args, {
+  const child = spawn(process.execPath, [...flags, launcher, 'app/start.ts'], {
     env: {
       ...process.env,
       DATABASE_URL: databaseUrl,
@@ -127,13 +124,7 @@ export async function startApiProcess(
     if (flags.length > 0) child.stdout?.pipe(process.stderr);
     child.once('exit', (code) => reject(new Error(`API exited with ${code} before it was ready: ${out}`)));
   });
-  // tsx runs node as its child: the API is the process listening, found through /proc.
-  const apiPid = async () => {
-    const { readFile } = await import('node:fs/promises');
-    const children = await readFile(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').catch(() => '');
-    return Number(children.trim().split(/\s+/)[0]) || (child.pid as number);
-  };
-  const pid = await apiPid();
+  const pid = child.pid as number;
   return {
     url,
     pid,

@@ -1,5 +1,5 @@
 /**
- * Settings read from the environment (DESIGN.md §6). Parsed once, validated,
+ * Settings read from the environment (docs/contract.md, "Settings"). Parsed once, validated,
  * and passed down explicitly: nothing else in the code reads `process.env`.
  */
 export interface Config {

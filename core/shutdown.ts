@@ -1,7 +1,7 @@
 /**
  * A repeat of the signal this soon after the first is the same request
- * arriving twice (Ctrl-C reaches the whole process group, and tsx relays it
- * to us again when we are slow to acknowledge), not a second press.
+ * arriving twice (Ctrl-C reaches the whole process group, and npm, which
+ * started us, passes the same signal on to us once more), not a second press.
  */
 const SAME_REQUEST_MS = 1_000;
 

@@ -1,5 +1,5 @@
 /**
- * The workload stage machine (DESIGN.md §3). This table is the only place the
+ * The workload stage machine (docs/architecture.md, "Stage machine"). This table is the only place the
  * allowed moves are written down; `sql/transition.ts` enforces them in the
  * database with a conditional UPDATE.
  */

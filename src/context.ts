@@ -2,11 +2,16 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../core/config.ts';
 import type { Database } from '../core/db/database.ts';
 import type { LiveHub } from './live/hub.ts';
+import type { Loaders } from './services/loaders.ts';
 
-/** What every resolver gets: one forked EntityManager per request or operation. */
+/**
+ * What every resolver gets: one forked EntityManager and one set of batching
+ * loaders per request or operation.
+ */
 export interface Context {
   config: Config;
   db: Database;
   em: EntityManager;
   live: LiveHub;
+  loaders: Loaders;
 }

@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
 
 /**
- * The error codes of the public contract (DESIGN.md §5). Every expected error
+ * The error codes of the public contract (docs/contract.md, "Errors"). Every expected error
  * a client can cause is one of these; anything else is masked by yoga.
  */
 export type ErrorCode = 'BAD_USER_INPUT' | 'NOT_FOUND' | 'INVALID_TRANSITION' | 'UNAUTHENTICATED';

@@ -18,6 +18,7 @@ import { restError } from './rest/errors.ts';
 import { restPlugin } from './rest/plugin.ts';
 import { REST_BASE } from './rest/routes.ts';
 import { schema } from './schema/index.ts';
+import { createLoaders } from './services/loaders.ts';
 
 export const GRAPHQL_PATH = '/graphql';
 /** Queries nested deeper than this are refused at validation. */
@@ -122,7 +123,10 @@ export function buildApp({ config, db, live, logger = silentLogger }: AppOptions
       depthLimitPlugin(),
       shareSubscriptionExecution(),
     ],
-    context: () => ({ config, db, em: db.orm.em.fork(), live }),
+    context: () => {
+      const em = db.orm.em.fork();
+      return { config, db, em, live, loaders: createLoaders(db.pool, em) };
+    },
   });
 
   yogaInstance = yoga;

@@ -5,6 +5,13 @@ import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { entities } from './entities/index.ts';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
+/**
+ * Compiled (dist/core/db/orm.js, as `npm start` runs) the migrations are the
+ * `.js` files beside it in dist/migrations; under vitest and tsx they are the
+ * `.ts` sources. MikroORM records a migration's name without its extension,
+ * so both forms count as the same migration.
+ */
+const MIGRATION_GLOB = import.meta.url.endsWith('.js') ? '!(*.d).js' : '!(*.d).ts';
 
 export function ormOptions(clientUrl: string): Options<PostgreSqlDriver> {
   return {
@@ -17,12 +24,12 @@ export function ormOptions(clientUrl: string): Options<PostgreSqlDriver> {
     forceUtcTimezone: true,
     pool: { min: 0, max: 10 },
     discovery: { warnWhenNoEntities: true },
-    // Migrations are TypeScript run by tsx / vitest; import them natively.
+    // Migrations are modules of this package (compiled, or run by vitest / tsx): import them natively.
     dynamicImportProvider: (id: string) => import(id),
     migrations: {
       path: MIGRATIONS_DIR,
       pathTs: MIGRATIONS_DIR,
-      glob: '!(*.d).ts',
+      glob: MIGRATION_GLOB,
       emit: 'ts',
       snapshot: false,
       silent: true,

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import type { LogLevel, WorkloadStage } from '../../core/stages.ts';
 
 /**
- * Where a workload's log entries go (DESIGN.md §4). One LogSink per workload,
+ * Where a workload's log entries go (docs/architecture.md, "Log pipeline"). One LogSink per workload,
  * owned by the runner that claimed it. Entries are batched into multi-row
  * INSERTs with contiguous seq and one NOTIFY per batch.
  */

@@ -1,5 +1,5 @@
 /**
- * Turning a service's raw output into log messages (DESIGN.md §4):
+ * Turning a service's raw output into log messages (docs/architecture.md, "Log pipeline"):
  *
  * - bytes are decoded as a stream, so a multi-byte character split across
  *   two chunks survives, and invalid UTF-8 becomes U+FFFD instead of an error;

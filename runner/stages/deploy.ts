@@ -9,7 +9,7 @@ export interface Deployed {
 }
 
 /**
- * deploy (DESIGN.md §3): the service started by its executor on `port`
+ * deploy (docs/architecture.md, "Stage machine"): the service started by its executor on `port`
  * (pid / containerId recorded), then readiness. The port, unique among live
  * workloads, was recorded by the move into deploy (WorkloadJob, with
  * port-allocator.ts). `onStarted` hands the running service to the caller as

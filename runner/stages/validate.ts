@@ -8,7 +8,7 @@ import type { LogSink } from '../logs/types.ts';
 import { readManifest, startCommand } from '../manifest.ts';
 
 /**
- * What validate (DESIGN.md §3) checks. It runs in two steps, so that work
+ * What validate (docs/architecture.md, "Stage machine") checks. It runs in two steps, so that work
  * for build can start once the directory is known (see WorkloadJob):
  * `resolveServiceDir`, then `checkService`. Both throw StageError naming
  * the problem.

@@ -40,7 +40,7 @@ export interface NotifyHub extends LiveHub {
 }
 
 /**
- * The LiveHub over LISTEN/NOTIFY (DESIGN.md §2, §4). A log notification
+ * The LiveHub over LISTEN/NOTIFY (docs/architecture.md, "Data flow" and "Log pipeline"). A log notification
  * only says "look" (a workload and its last seq), and the workload's feed
  * reads the table once for all of its subscribers; a row notification
  * carries the committed row, so every change reaches workloadUpdated

@@ -1,13 +1,12 @@
 import { type Deployment, DeploymentSchema, ProjectSchema } from '../../core/db/entities/index.ts';
-import { latestWorkload } from '../../core/sql/latest-workload.ts';
 import { deploymentStatus } from '../../core/stages.ts';
 import { notFound } from '../errors.ts';
+import { workloadConnection } from '../services/workload-page.ts';
 import { parseEnv, parseHealthCheckPath, parseId, parseName } from '../validation/input.ts';
 import { parseServicePath } from '../validation/paths.ts';
 import { builder } from './builder.ts';
 import { DeploymentStatusEnum, ExecutorEnum } from './enums.ts';
 import { DeploymentRef, ProjectRef, WorkloadConnection, WorkloadRef } from './refs.ts';
-import { workloadPage } from './workload-page.ts';
 
 DeploymentRef.implement({
   description: 'A service of a project that can be deployed; each attempt to run it is a Workload.',
@@ -16,14 +15,15 @@ DeploymentRef.implement({
     projectId: t.exposeID('projectId'),
     project: t.field({
       type: ProjectRef,
-      resolve: (d, _args, { em }) => em.findOneOrFail(ProjectSchema, { id: d.projectId }),
+      resolve: (d, _args, { loaders }) => loaders.project.load(d.projectId),
     }),
     serviceName: t.exposeString('serviceName'),
     servicePath: t.exposeString('servicePath', { description: 'Relative to the project root.' }),
     status: t.field({
       type: DeploymentStatusEnum,
       description: 'Derived from the latest workload: idle when there is none.',
-      resolve: async (d, _args, { db }) => deploymentStatus((await latestWorkload(db.pool, d.id))?.stage),
+      resolve: async (d, _args, { loaders }) =>
+        deploymentStatus((await loaders.latestWorkload.load(d.id))?.stage),
     }),
     executor: t.field({ type: ExecutorEnum, resolve: (d) => d.executor }),
     healthCheckPath: t.exposeString('healthCheckPath', { nullable: true }),
@@ -36,13 +36,13 @@ DeploymentRef.implement({
       type: WorkloadRef,
       nullable: true,
       description: 'The latest workload, whatever its stage.',
-      resolve: (d, _args, { db }) => latestWorkload(db.pool, d.id),
+      resolve: (d, _args, { loaders }) => loaders.latestWorkload.load(d.id),
     }),
     workloads: t.field({
       type: WorkloadConnection,
       description: 'Workloads of this deployment, newest first.',
       args: { first: t.arg.int(), after: t.arg.string() },
-      resolve: (d, args, { db }) => workloadPage(db.pool, { deploymentId: d.id, ...args }),
+      resolve: (d, args, { db }) => workloadConnection(db.pool, { deploymentId: d.id, ...args }),
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),

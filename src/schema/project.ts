@@ -1,9 +1,4 @@
-import {
-  type Deployment,
-  DeploymentSchema,
-  type Project,
-  ProjectSchema,
-} from '../../core/db/entities/index.ts';
+import { type Deployment, type Project, ProjectSchema } from '../../core/db/entities/index.ts';
 import { parseId, parseName } from '../validation/input.ts';
 import { parseRootPath } from '../validation/paths.ts';
 import { builder } from './builder.ts';
@@ -19,8 +14,8 @@ ProjectRef.implement({
     }),
     deployments: t.field({
       type: [DeploymentRef],
-      resolve: (project, _args, { em }): Promise<Deployment[]> =>
-        em.find(DeploymentSchema, { projectId: project.id }, { orderBy: { createdAt: 'asc', id: 'asc' } }),
+      resolve: (project, _args, { loaders }): Promise<Deployment[]> =>
+        loaders.deploymentsOfProject.load(project.id),
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),

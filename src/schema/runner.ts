@@ -1,24 +1,8 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { Runner } from '../../core/db/entities/index.ts';
 import { RunnerSchema } from '../../core/db/entities/index.ts';
-import type { Queryable } from '../../core/sql/queryable.ts';
-import {
-  countUnconfirmedRestarts,
-  readRunners,
-  requestRunnerRestart,
-} from '../../core/sql/runner-restart.ts';
-import { badInput, notFound } from '../errors.ts';
+import { isAlive, RESTART_WAIT_MS, RUNNER_ALIVE_MS, restartRunners } from '../services/runners.ts';
 import { parseId } from '../validation/input.ts';
 import { builder } from './builder.ts';
 import { RunnerRef } from './refs.ts';
-
-/** A runner is alive while its heartbeat is younger than this. */
-export const RUNNER_ALIVE_MS = 15_000;
-/** How long restartRunners waits for the runners to confirm. */
-export const RESTART_WAIT_MS = 10_000;
-const RESTART_POLL_MS = 200;
-
-const isAlive = (r: Runner) => !r.stoppedAt && Date.now() - r.lastHeartbeatAt.getTime() < RUNNER_ALIVE_MS;
 
 RunnerRef.implement({
   description: 'A runner process that claims and runs workloads.',
@@ -63,32 +47,7 @@ builder.mutationFields((t) => ({
     type: [RunnerRef],
     description: `Asks runners (all live ones when ids is null) to restart their claim loop and database connections without stopping the services they host; waits up to ${RESTART_WAIT_MS / 1000} s for each to confirm (restartedAt >= restartRequestedAt) and returns them.`,
     args: { ids: t.arg.idList() },
-    resolve: async (_root, args, { db }) => {
-      const ids = args.ids ? [...new Set(args.ids.map((id) => parseId(id, 'ids')))] : null;
-      if (ids) await checkRestartable(db.pool, ids);
-      const requested = await requestRunnerRestart(db.pool, ids, RUNNER_ALIVE_MS);
-      const requestedIds = requested.map((r) => r.id);
-      if (requestedIds.length === 0) return [];
-      const deadline = Date.now() + RESTART_WAIT_MS;
-      while ((await countUnconfirmedRestarts(db.pool, requestedIds)) > 0 && Date.now() < deadline) {
-        await sleep(RESTART_POLL_MS);
-      }
-      return readRunners(db.pool, requestedIds);
-    },
+    resolve: (_root, args, { db }) =>
+      restartRunners(db.pool, args.ids ? [...new Set(args.ids.map((id) => parseId(id, 'ids')))] : null),
   }),
 }));
-
-/** Named runners must exist (NOT_FOUND) and be alive (BAD_USER_INPUT): a dead one cannot restart. */
-async function checkRestartable(db: Queryable, ids: readonly string[]): Promise<void> {
-  const found = new Map((await readRunners(db, ids)).map((r) => [r.id, r]));
-  for (const id of ids) {
-    const runner = found.get(id);
-    if (!runner) throw notFound('Runner', id);
-    if (!isAlive(runner)) {
-      throw badInput(
-        `Runner ${id} is not alive (last heartbeat ${runner.lastHeartbeatAt.toISOString()}${runner.stoppedAt ? ', stopped' : ''}): only a live runner can restart`,
-        'ids',
-      );
-    }
-  }
-}

@@ -1,21 +1,13 @@
-import type pg from 'pg';
-import { DeploymentSchema } from '../../core/db/entities/index.ts';
-import { cancelPending } from '../../core/sql/cancel-pending.ts';
-import { createWorkloadRow } from '../../core/sql/create-workload.ts';
-import { deploymentWithRoot } from '../../core/sql/deployment-with-root.ts';
-import { failOrphan } from '../../core/sql/fail-orphan.ts';
-import { ownerIsGone } from '../../core/sql/runners.ts';
-import { getWorkloadRow, requestStop } from '../../core/sql/transition.ts';
-import type { WorkloadRow } from '../../core/sql/workload-row.ts';
-import { isTerminal } from '../../core/stages.ts';
-import { invalidTransition, notFound } from '../errors.ts';
+import { getWorkloadRow } from '../../core/sql/transition.ts';
+import { notFound } from '../errors.ts';
 import { abortable } from '../live/abortable.ts';
+import { createWorkload } from '../services/create-workload.ts';
+import { stopWorkload } from '../services/stop-workload.ts';
+import { workloadConnection } from '../services/workload-page.ts';
 import { parseId } from '../validation/input.ts';
-import { parseServicePath } from '../validation/paths.ts';
 import { builder } from './builder.ts';
 import { ExecutorEnum, FailureReasonEnum, WorkloadStageEnum } from './enums.ts';
 import { DeploymentRef, WorkloadConnection, WorkloadRef } from './refs.ts';
-import { workloadPage } from './workload-page.ts';
 
 WorkloadRef.implement({
   description:
@@ -25,7 +17,7 @@ WorkloadRef.implement({
     deploymentId: t.exposeID('deploymentId'),
     deployment: t.field({
       type: DeploymentRef,
-      resolve: (w, _args, { em }) => em.findOneOrFail(DeploymentSchema, { id: w.deploymentId }),
+      resolve: (w, _args, { loaders }) => loaders.deployment.load(w.deploymentId),
     }),
     servicePath: t.exposeString('servicePath'),
     stage: t.field({ type: WorkloadStageEnum, resolve: (w) => w.stage }),
@@ -84,90 +76,30 @@ builder.queryFields((t) => ({
       after: t.arg.string(),
     },
     resolve: (_root, args, { db }) =>
-      workloadPage(db.pool, {
+      workloadConnection(db.pool, {
         ...args,
         deploymentId: args.deploymentId ? parseId(args.deploymentId, 'deploymentId') : null,
       }),
   }),
 }));
 
-/** How long stopWorkload waits for the owning runner beyond STOP_TIMEOUT_MS. */
-const STOP_WAIT_MARGIN_MS = 15_000;
-
 builder.mutationFields((t) => ({
   createWorkload: t.field({
     type: WorkloadRef,
     description: 'Creates a pending workload; a runner claims it and takes it through the stages.',
     args: { input: t.arg({ type: CreateWorkloadInput, required: true }) },
-    resolve: async (_root, { input }, { db }) => {
-      const deploymentId = parseId(input.deploymentId, 'deploymentId');
-      const deployment = await deploymentWithRoot(db.pool, deploymentId);
-      if (!deployment) throw notFound('Deployment', deploymentId);
-      const servicePath = await parseServicePath(
-        deployment.rootPath,
-        input.servicePath ?? deployment.servicePath,
-      );
-      return createWorkloadRow(db.pool, deploymentId, servicePath);
-    },
+    resolve: (_root, { input }, { db }) =>
+      createWorkload(db.pool, parseId(input.deploymentId, 'deploymentId'), input.servicePath),
   }),
   stopWorkload: t.field({
     type: WorkloadRef,
     description:
       'Stops a running workload or cancels one still on its way; returns once it is terminal (stopped or failed).',
     args: { id: t.arg.id({ required: true }) },
-    resolve: async (_root, args, { db, live, config }) => {
-      const id = parseId(args.id);
-      const current = await getWorkloadRow(db.pool, id);
-      if (!current) throw notFound('Workload', id);
-      if (isTerminal(current.stage)) {
-        throw invalidTransition(
-          `Workload ${id} is already ${current.stage}: only a live workload can be stopped`,
-        );
-      }
-      if (current.stage === 'pending') {
-        const cancelled = await cancelPending(db.pool, id);
-        if (cancelled) return cancelled;
-      }
-      const requested = await requestStop(db.pool, id);
-      if (!requested) return (await getWorkloadRow(db.pool, id))!;
-      // Nobody is left to stop it when its runner stopped or stopped heartbeating: fail it now.
-      const orphaned = await failIfOwnerGone(db.pool, requested);
-      if (orphaned) return orphaned;
-      const last = await waitForTerminal(
-        live.workloadUpdates.bind(live),
-        id,
-        config.stopTimeoutMs + STOP_WAIT_MARGIN_MS,
-        requested,
-      );
-      if (isTerminal(last.stage)) return last;
-      return (await failIfOwnerGone(db.pool, last)) ?? last;
-    },
+    resolve: (_root, args, { db, live, config }) =>
+      stopWorkload({ pool: db.pool, live, stopTimeoutMs: config.stopTimeoutMs }, parseId(args.id)),
   }),
 }));
-
-/**
- * Fails `row` (as the other runners' sweep would) when the runner that
- * claimed it is gone; undefined when that runner is alive or none claimed it.
- */
-async function failIfOwnerGone(pool: pg.Pool, row: WorkloadRow): Promise<WorkloadRow | undefined> {
-  if (!(await ownerIsGone(pool, row.id))) return undefined;
-  return (await failOrphan(pool, row)) ?? (await getWorkloadRow(pool, row.id)) ?? row;
-}
-
-async function waitForTerminal(
-  updates: (id: string, signal: AbortSignal) => AsyncIterable<WorkloadRow>,
-  id: string,
-  timeoutMs: number,
-  fallback: WorkloadRow,
-): Promise<WorkloadRow> {
-  let last = fallback;
-  const signal = AbortSignal.timeout(timeoutMs);
-  for await (const row of abortable((inner) => updates(id, AbortSignal.any([inner, signal])))) {
-    last = row;
-    if (isTerminal(row.stage)) break;
-  }
-  return last;
-}
 
 builder.subscriptionFields((t) => ({
   workloadUpdated: t.field({

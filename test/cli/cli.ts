@@ -3,7 +3,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 /** The real `agentforge` bin, run as a child process like a user runs it. */
-const BIN = fileURLToPath(new URL('../../cli/bin.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../../bin/agentforge.js', import.meta.url));
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface CliResult {

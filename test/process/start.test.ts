@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
  * data in the data folder, is reused on the next start, and stops cleanly on
  * SIGTERM / SIGINT.
  */
-const TSX = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const dataDir = await mkdtemp(join(tmpdir(), 'agentforge-start-'));
 const children: ChildProcess[] = [];
 
@@ -22,8 +22,8 @@ afterAll(async () => {
 });
 
 /**
- * `tsx app/start.ts` as `npm start` runs it (tsx's own parent process relays
- * signals), in a process group of its own like a terminal's foreground job.
+ * `npm start` as a user runs it, in a process group of its own like a
+ * terminal's foreground job.
  */
 async function start(
   runner: 'on' | 'off',
@@ -35,13 +35,19 @@ async function start(
     AGENTFORGE_RUNNER: runner,
   };
   delete env.DATABASE_URL;
-  const child = spawn(TSX, ['app/start.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn('npm', ['start'], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   children.push(child);
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ready line in: ${output}`)), 45_000);
+    // npm start compiles dist/ first when a source changed since the last build.
+    const timer = setTimeout(() => reject(new Error(`no ready line in: ${output}`)), 180_000);
     child.stdout!.on('data', () => {
       const match = /GraphiQL at (http:[^\s"]+)/.exec(output);
       if (match) {
@@ -63,7 +69,7 @@ async function query(url: string, body: string) {
   return response.json() as Promise<any>;
 }
 
-describe('npm start', () => {
+describe('npm start', { timeout: 300_000 }, () => {
   it('runs on an embedded PostgreSQL, keeps its data, and stops cleanly on SIGTERM and on Ctrl-C', async () => {
     const first = await start('off');
     expect(first.output()).toMatch(/embedded PostgreSQL/);

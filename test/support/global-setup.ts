@@ -1,6 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { type EmbeddedServer, startEmbeddedPostgres } from '../../core/db/embedded.ts';
@@ -8,7 +10,9 @@ import { migrate, openOrm } from '../../core/db/orm.ts';
 import { withDatabase } from './url.ts';
 
 /**
- * Once per `npm test`: a PostgreSQL server (DATABASE_URL when set, else an
+ * Once per `npm test`: the compiled dist/ brought up to date (the suites that
+ * run `npm start`, `npm run runner` or the CLI as users do run it, and a
+ * rebuild inside one of them would eat its time), a PostgreSQL server (DATABASE_URL when set, else an
  * embedded one in a temporary folder) and a migrated template database.
  * Each test file clones the template into its own database (test/support/db.ts).
  */
@@ -40,7 +44,14 @@ function isAlive(pid: number): boolean {
   }
 }
 
+function ensureCompiled(): void {
+  const script = fileURLToPath(new URL('../../scripts/build.mjs', import.meta.url));
+  const result = spawnSync(process.execPath, [script, '--if-stale'], { stdio: 'inherit' });
+  if (result.status !== 0) throw new Error(`Compiling dist/ failed (exit ${result.status})`);
+}
+
 export default async function setup(project: TestProject) {
+  ensureCompiled();
   let embedded: EmbeddedServer | undefined;
   let dataDir: string | undefined;
   let adminUrl = process.env.DATABASE_URL;

@@ -7,7 +7,7 @@ import {
   type WorkloadStage,
 } from '../../core/stages.ts';
 
-// DESIGN.md §3, written out independently of core/stages.ts.
+// docs/architecture.md, "Stage machine", written out independently of core/stages.ts.
 const ALLOWED = new Set([
   'pending→validate',
   'pending→failed',

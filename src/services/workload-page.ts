@@ -1,20 +1,30 @@
 import type { Queryable } from '../../core/sql/queryable.ts';
-import { toWorkloadRow, type WorkloadRow } from '../../core/sql/workload-row.ts';
+import { workloadPage } from '../../core/sql/workload-page.ts';
+import type { WorkloadRow } from '../../core/sql/workload-row.ts';
 import type { WorkloadStage } from '../../core/stages.ts';
 import { badInput } from '../errors.ts';
 import { parsePageSize, WORKLOADS_DEFAULT_PAGE, WORKLOADS_MAX_PAGE } from '../validation/input.ts';
 
 /**
- * Keyset pagination over workloads, newest first. A cursor is the opaque
- * base64url of `<createdAt ISO>|<id>`; the next page is everything strictly
- * after it in (created_at desc, id desc) order, so pages never shift when new
- * workloads arrive.
+ * A Relay connection of workloads, newest first. A cursor is the opaque
+ * base64url of `<createdAt ISO>|<id>` of a row; the SQL (core/sql/workload-page.ts)
+ * continues strictly after it.
  */
 export interface WorkloadPageArgs {
   deploymentId?: string | null;
   stage?: WorkloadStage | null;
   first?: number | null;
   after?: string | null;
+}
+
+export interface WorkloadConnectionPage {
+  edges: { cursor: string; node: WorkloadRow }[];
+  pageInfo: {
+    hasNextPage: boolean;
+    hasPreviousPage: boolean;
+    startCursor: string | null;
+    endCursor: string | null;
+  };
 }
 
 export function encodeCursor(row: Pick<WorkloadRow, 'createdAt' | 'id'>): string {
@@ -33,25 +43,24 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   return { createdAt, id };
 }
 
-export async function workloadPage(db: Queryable, args: WorkloadPageArgs) {
+export async function workloadConnection(
+  db: Queryable,
+  args: WorkloadPageArgs,
+): Promise<WorkloadConnectionPage> {
   const first = parsePageSize(args.first, WORKLOADS_DEFAULT_PAGE, WORKLOADS_MAX_PAGE);
-  const cursor = args.after ? decodeCursor(args.after) : null;
-  const { rows } = await db.query(
-    `select * from "workload"
-      where ($1::uuid is null or "deployment_id" = $1)
-        and ($2::text is null or "stage" = $2)
-        and ($3::timestamptz is null or ("created_at", "id") < ($3, $4::uuid))
-      order by "created_at" desc, "id" desc
-      limit $5`,
-    [args.deploymentId ?? null, args.stage ?? null, cursor?.createdAt ?? null, cursor?.id ?? null, first + 1],
-  );
-  const nodes = rows.slice(0, first).map(toWorkloadRow);
-  const edges = nodes.map((node) => ({ cursor: encodeCursor(node), node }));
+  const after = args.after ? decodeCursor(args.after) : null;
+  const rows = await workloadPage(db, {
+    deploymentId: args.deploymentId ?? null,
+    stage: args.stage ?? null,
+    after,
+    limit: first + 1,
+  });
+  const edges = rows.slice(0, first).map((node) => ({ cursor: encodeCursor(node), node }));
   return {
     edges,
     pageInfo: {
       hasNextPage: rows.length > first,
-      hasPreviousPage: cursor !== null,
+      hasPreviousPage: after !== null,
       startCursor: edges[0]?.cursor ?? null,
       endCursor: edges.at(-1)?.cursor ?? null,
     },
