@@ -59,7 +59,8 @@ const bench: Benchmark = {
     const live = createNotifyHub(db);
     const app = buildApp({ config, db, live });
     const { url: apiUrl } = await app.start();
-    const runner = new Runner({ config, databaseUrl: url, baseEnv: baseServiceEnv(process.env) });
+    // The runner as shipped: every command in the sandbox (bubblewrap + cgroup + working copy).
+    let runner = new Runner({ config, databaseUrl: url, baseEnv: baseServiceEnv(process.env) });
     await runner.start();
     const sdk = createSdk({ url: apiUrl });
     const root = await mkdtemp(join(tmpdir(), 'agentforge-b3-'));
@@ -86,11 +87,8 @@ const bench: Benchmark = {
       });
       await listener.query(`listen "${WORKLOAD_UPDATED_CHANNEL}"`);
 
-      const ours: number[] = [];
-      const bare: number[] = [];
-      // One warm-up of each, not counted.
-      for (let i = 0; i <= RUNS; i++) {
-        const bareMs = await bareStart(join(root, 'hello'));
+      /** One round: createWorkload until running, then stop (not counted). */
+      const round = async (): Promise<number> => {
         const started = performance.now();
         let settled!: () => void;
         const reached = new Promise<void>((resolve) => {
@@ -103,23 +101,50 @@ const bench: Benchmark = {
         const stage = (await db.pool.query(`select stage from workload where id = $1`, [createWorkload.id]))
           .rows[0].stage;
         if (stage !== 'running') await reached;
-        const oursMs = performance.now() - started;
+        const ms = performance.now() - started;
         waiters.delete(createWorkload.id);
         const { stopWorkload } = await sdk.request(StopWorkloadDocument, { id: createWorkload.id });
         if (stopWorkload.failedStage)
           throw new Error(`Workload failed in ${stopWorkload.failedStage}: ${stopWorkload.error}`);
+        return ms;
+      };
+
+      const ours: number[] = [];
+      const bare: number[] = [];
+      // One warm-up of each, not counted.
+      for (let i = 0; i <= RUNS; i++) {
+        const bareMs = await bareStart(join(root, 'hello'));
+        const oursMs = await round();
         if (i === 0) continue;
         ours.push(oursMs);
         bare.push(bareMs);
+      }
+      // The same, unconfined (AGENTFORGE_LOCAL_SANDBOX=off: no bubblewrap; the
+      // working copy and cgroup stay), to show what the sandbox itself costs.
+      await runner.stop();
+      runner = new Runner({
+        config: { ...config, localSandbox: 'off' },
+        databaseUrl: url,
+        baseEnv: baseServiceEnv(process.env),
+      });
+      await runner.start();
+      const unconfined: number[] = [];
+      for (let i = 0; i <= RUNS; i++) {
+        const ms = await round();
+        if (i > 0) unconfined.push(ms);
       }
       const oursMedian = median(ours);
       const bareMedian = median(bare);
       ctx.log(`ours: ${ours.map((v) => v.toFixed(0)).join(' ')}`);
       ctx.log(`bare: ${bare.map((v) => v.toFixed(0)).join(' ')}`);
+      ctx.log(`unconfined: ${unconfined.map((v) => v.toFixed(0)).join(' ')}`);
+      const unconfinedMedian = median(unconfined);
       return {
         measurements: [
           { name: 'createWorkload→running median', value: oursMedian, unit: 'ms' },
           { name: 'added', value: oursMedian - bareMedian, unit: 'ms' },
+          { name: 'unconfined (sandbox off) median', value: unconfinedMedian, unit: 'ms' },
+          { name: 'sandbox cost (ours − unconfined)', value: oursMedian - unconfinedMedian, unit: 'ms' },
         ],
         baseline: { name: 'bare node index.js → TCP accept median', value: bareMedian, unit: 'ms' },
         ratio: oursMedian / bareMedian,
@@ -127,6 +152,7 @@ const bench: Benchmark = {
         met: oursMedian <= bareMedian + GOAL_EXTRA_MS,
         notes: [
           `${RUNS} runs each after one warm-up; install skipped (no dependencies), readiness = TCP accept`,
+          'ours = the shipped runner (bubblewrap sandbox, cgroup, working copy); unconfined = AGENTFORGE_LOCAL_SANDBOX=off, measured after it in the same run',
         ],
       };
     } finally {

@@ -1,3 +1,5 @@
+import { isAbsolute, join, resolve } from 'node:path';
+
 /**
  * Settings read from the environment (docs/contract.md, "Settings"). Parsed once, validated,
  * and passed down explicitly: nothing else in the code reads `process.env`.
@@ -15,7 +17,33 @@ export interface Config {
   dockerHost: string | undefined;
   dockerNetworkMode: 'bridge' | 'host';
   dataDir: string;
+  /** Where workloads' working copies live (AGENTFORGE_WORK_DIR, default <dataDir>/workloads), absolute. */
+  workDir: string;
+  /** `off`: local services run unconfined (AGENTFORGE_LOCAL_SANDBOX=off). */
+  localSandbox: 'on' | 'off';
+  /** AGENTFORGE_BWRAP: the bubblewrap binary; unset: looked for in the usual places. */
+  bwrap: string | undefined;
+  /** Fixed uid/gid for services (AGENTFORGE_SERVICE_UID/GID); unset: one per deployment. */
+  serviceUid: number | undefined;
+  serviceGid: number | undefined;
+  /** AGENTFORGE_PROJECTS_ROOT: when non-empty, every project root must be inside one of these. */
+  projectsRoots: string[];
+  /** Limits a deployment gets when it names none (AGENTFORGE_DEFAULT_MEMORY_MB/CPUS/PIDS). */
+  defaultLimits: Limits;
 }
+
+/** Resource limits of a deployment's workloads. MB means MiB. */
+export interface Limits {
+  memoryMb: number;
+  cpus: number;
+  pids: number;
+}
+
+/** The smallest limits a service can start with; the largest a setting may ask for. */
+export const LIMIT_RANGES = {
+  memoryMb: { min: 32, max: 1_048_576 },
+  pids: { min: 8, max: 4_194_304 },
+} as const;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -47,6 +75,28 @@ export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
+function positiveNumber(env: Env, name: string, fallback: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0 || value > max) {
+    throw new ConfigError(`${name} must be a number above 0 and at most ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function projectsRoots(raw: string | undefined): string[] {
+  const roots = (raw ?? '').split(':').filter((entry) => entry !== '');
+  for (const root of roots) {
+    if (!isAbsolute(root)) {
+      throw new ConfigError(
+        `AGENTFORGE_PROJECTS_ROOT must list absolute paths separated by ":", got "${root}"`,
+      );
+    }
+  }
+  return roots.map((root) => resolve(root));
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const host = env.HOST || '127.0.0.1';
   const apiToken = env.AGENTFORGE_API_TOKEN || undefined;
@@ -63,6 +113,19 @@ export function loadConfig(env: Env = process.env): Config {
   if (!['on', 'off', '1', '0', 'true', 'false'].includes(runner)) {
     throw new ConfigError(`AGENTFORGE_RUNNER must be "on" or "off", got "${env.AGENTFORGE_RUNNER}"`);
   }
+  const sandbox = (env.AGENTFORGE_LOCAL_SANDBOX || 'on').toLowerCase();
+  if (sandbox !== 'on' && sandbox !== 'off') {
+    throw new ConfigError(
+      `AGENTFORGE_LOCAL_SANDBOX must be "on" or "off", got "${env.AGENTFORGE_LOCAL_SANDBOX}"`,
+    );
+  }
+  const dataDir = env.AGENTFORGE_DATA_DIR || '.data';
+  const uid = env.AGENTFORGE_SERVICE_UID
+    ? int(env, 'AGENTFORGE_SERVICE_UID', 0, 1, 4_294_967_294)
+    : undefined;
+  const gid = env.AGENTFORGE_SERVICE_GID
+    ? int(env, 'AGENTFORGE_SERVICE_GID', 0, 1, 4_294_967_294)
+    : undefined;
   return {
     databaseUrl: env.DATABASE_URL || undefined,
     host,
@@ -75,6 +138,23 @@ export function loadConfig(env: Env = process.env): Config {
     stopTimeoutMs: int(env, 'STOP_TIMEOUT_MS', 10_000, 0, 3_600_000),
     dockerHost: env.DOCKER_HOST || undefined,
     dockerNetworkMode: networkMode,
-    dataDir: env.AGENTFORGE_DATA_DIR || '.data',
+    dataDir,
+    workDir: resolve(env.AGENTFORGE_WORK_DIR || join(dataDir, 'workloads')),
+    localSandbox: sandbox,
+    bwrap: env.AGENTFORGE_BWRAP || undefined,
+    serviceUid: uid,
+    serviceGid: gid ?? uid,
+    projectsRoots: projectsRoots(env.AGENTFORGE_PROJECTS_ROOT),
+    defaultLimits: {
+      memoryMb: int(
+        env,
+        'AGENTFORGE_DEFAULT_MEMORY_MB',
+        512,
+        LIMIT_RANGES.memoryMb.min,
+        LIMIT_RANGES.memoryMb.max,
+      ),
+      cpus: positiveNumber(env, 'AGENTFORGE_DEFAULT_CPUS', 1, 1024),
+      pids: int(env, 'AGENTFORGE_DEFAULT_PIDS', 256, LIMIT_RANGES.pids.min, LIMIT_RANGES.pids.max),
+    },
   };
 }

@@ -42,6 +42,9 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export const EXECUTORS = ['auto', 'local', 'docker'] as const;
 export type Executor = (typeof EXECUTORS)[number];
 
+export const RESTART_POLICIES = ['never', 'on_failure', 'always'] as const;
+export type RestartPolicy = (typeof RESTART_POLICIES)[number];
+
 export const DEPLOYMENT_STATUSES = ['idle', 'deploying', 'running', 'stopped', 'failed'] as const;
 export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
 

@@ -4,9 +4,8 @@ const REASONS = `('validate', 'build', 'deploy', 'crash', 'health', 'memory', 'c
 const STAGES = `('pending', 'validate', 'build', 'deploy', 'running', 'stopped', 'failed')`;
 
 /**
- * Failure reasons as data, stage visits with their times, and the latest
- * resource sample of running workloads: what the metrics and
- * `workloadStats` are derived from.
+ * Failure reasons as data and stage visits with their times: what the
+ * metrics and `workloadStats` are derived from.
  */
 export class Migration20261202140400 extends Migration {
   override async up(): Promise<void> {
@@ -46,13 +45,6 @@ export class Migration20261202140400 extends Migration {
          from (select *, case when "stage" = 'failed' then "failed_stage" when "stage" = 'stopped' then 'running' else "stage" end as "last"
                  from "workload" where "started_at" is not null) as w
         where "last" <> 'pending';`,
-    );
-
-    this.addSql(
-      `create table "workload_resource" ("workload_id" uuid not null, "memory_bytes" double precision not null, "cpu_seconds" double precision not null, "sampled_at" timestamptz not null, constraint "workload_resource_pkey" primary key ("workload_id"));`,
-    );
-    this.addSql(
-      `alter table "workload_resource" add constraint "workload_resource_workload_id_foreign" foreign key ("workload_id") references "workload" ("id") on update cascade on delete cascade;`,
     );
   }
 }

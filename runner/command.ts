@@ -1,7 +1,6 @@
 import type { StageContext } from './executors/types.ts';
-import { StageError } from './executors/types.ts';
-import { describeExit, killGroup, SpawnError, spawnGroup } from './process-group.ts';
-import { serviceEnv } from './service-env.ts';
+import { outOfMemoryMessage, StageError } from './executors/types.ts';
+import { describeExit, type GroupProcess, SpawnError, signalProcess } from './process-group.ts';
 import { pipeByStage } from './stage-output.ts';
 
 /** The workload was cancelled while a command ran; the stage code turns this into the cancel message. */
@@ -14,31 +13,29 @@ export function throwIfCancelled(signal: AbortSignal): void {
 }
 
 /**
- * Runs one build-time command in the service directory as its own process
- * group, every output line a log entry (stdout info, stderr warn). On cancel
- * the whole group is killed; once the command is done anything it left
- * running in its group is killed too. Rejects with StageError on failure.
+ * Runs one build-time command (started by `launch`: in the workload's
+ * sandbox, see runner/sandbox) with every output line a log entry (stdout
+ * info, stderr warn). On cancel everything it started is killed; once the
+ * command is done anything it left running is killed too. Rejects with
+ * StageError on failure.
  */
 export async function runCommand(
   ctx: StageContext,
+  launch: () => Promise<GroupProcess>,
   command: string,
-  args: string[],
-  display = [command, ...args].join(' '),
+  display: string,
 ): Promise<void> {
   throwIfCancelled(ctx.signal);
-  let proc: Awaited<ReturnType<typeof spawnGroup>>;
+  let proc: GroupProcess;
   try {
-    proc = await spawnGroup(command, args, {
-      cwd: ctx.serviceDir,
-      env: serviceEnv(ctx.baseEnv, ctx.env, { CI: 'true' }),
-    });
+    proc = await launch();
   } catch (error) {
     if (error instanceof SpawnError && error.code === 'ENOENT') {
       throw new StageError(`${command} is not installed on this runner (needed for: ${display})`);
     }
     throw error;
   }
-  const onAbort = () => killGroup(proc.pid, 'SIGKILL');
+  const onAbort = () => signalProcess(proc, 'SIGKILL');
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   const output = Promise.all([
     pipeByStage(ctx.log, proc.child.stdout, 'info', ctx.stage),
@@ -46,9 +43,10 @@ export async function runCommand(
   ]);
   try {
     const exit = await proc.exited;
-    killGroup(proc.pid, 'SIGKILL');
+    signalProcess(proc, 'SIGKILL');
     await output;
     throwIfCancelled(ctx.signal);
+    if (exit.outOfMemoryMb) throw new StageError(`${outOfMemoryMessage(exit.outOfMemoryMb)} (${display})`);
     if (exit.code !== 0) throw new StageError(`${display} failed with ${describeExit(exit)}`);
   } finally {
     ctx.signal.removeEventListener('abort', onAbort);

@@ -1,4 +1,5 @@
-import { access, readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, type FileHandle, open } from 'node:fs/promises';
 import path from 'node:path';
 import { StageError } from './executors/types.ts';
 
@@ -16,20 +17,44 @@ async function fileExists(file: string): Promise<boolean> {
   );
 }
 
-/** Reads `package.json`; null when there is none, StageError when it does not parse. */
+const MAX_MANIFEST_BYTES = 1024 * 1024;
+
+/**
+ * Reads `package.json`; null when there is none, StageError when it is not
+ * a plain file or does not parse. It is opened without following a symlink
+ * (the runner must never read, as itself, a file the service points it
+ * at), and nothing of its content is ever put in a message.
+ */
 export async function readManifest(serviceDir: string, servicePath: string): Promise<Manifest | null> {
   let text: string;
+  let handle: FileHandle;
   try {
-    text = await readFile(path.join(serviceDir, 'package.json'), 'utf8');
+    handle = await open(
+      path.join(serviceDir, 'package.json'),
+      constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK,
+    );
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null;
+    if (code === 'ELOOP')
+      throw new StageError(`${servicePath}/package.json is a symlink: expected a plain file`);
+    throw new StageError(`${servicePath}/package.json cannot be read (${code ?? 'error'})`);
+  }
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) throw new StageError(`${servicePath}/package.json is not a plain file`);
+    if (info.size > MAX_MANIFEST_BYTES)
+      throw new StageError(`${servicePath}/package.json is larger than 1 MiB`);
+    text = await handle.readFile('utf8');
+  } finally {
+    await handle.close();
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
-  } catch (error) {
-    throw new StageError(`${servicePath}/package.json is not valid JSON: ${(error as Error).message}`);
+  } catch {
+    // The parser's message quotes the text: never echoed.
+    throw new StageError(`${servicePath}/package.json is not valid JSON: expected a JSON object`);
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new StageError(`${servicePath}/package.json must hold a JSON object`);
@@ -66,7 +91,15 @@ export async function startCommand(manifest: Manifest, serviceDir: string): Prom
     if (plain) return { kind: 'node', args: plain[1]!.trim().split(/\s+/), display: script };
     return { kind: 'script', display: `npm start (${script})` };
   }
-  if (manifest.main) return { kind: 'node', args: [manifest.main], display: `node ${manifest.main}` };
+  if (manifest.main) {
+    const main = path.posix.normalize(manifest.main);
+    if (path.isAbsolute(main) || main === '..' || main.startsWith('../')) {
+      throw new StageError(
+        `package.json "main" leads outside the service directory: expected a file inside it`,
+      );
+    }
+    return { kind: 'node', args: [manifest.main], display: `node ${manifest.main}` };
+  }
   if (await fileExists(path.join(serviceDir, 'server.js'))) {
     return { kind: 'node', args: ['server.js'], display: 'node server.js' };
   }

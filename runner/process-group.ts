@@ -11,6 +11,17 @@ export interface GroupProcess {
   pid: number;
   /** Resolves when the leader exits. Never rejects. */
   exited: Promise<ServiceExit>;
+  /**
+   * Sends a signal to everything the process started, where a process
+   * group does not reach it all (a sandbox: see runner/sandbox); false
+   * when nothing is left. Without it, the process group is signalled.
+   */
+  signal?(signal: NodeJS.Signals): boolean;
+}
+
+/** Signals everything of `proc`; false when nothing of it is left. */
+export function signalProcess(proc: GroupProcess, signal: NodeJS.Signals): boolean {
+  return proc.signal ? proc.signal(signal) : killGroup(proc.pid, signal);
 }
 
 export class SpawnError extends Error {
@@ -68,20 +79,21 @@ export async function stopGroup(proc: GroupProcess, timeoutMs: number): Promise<
   const settled = await Promise.race([
     proc.exited.then(() => true),
     Promise.resolve().then(() => {
-      if (!killGroup(proc.pid, timeoutMs > 0 ? 'SIGTERM' : 'SIGKILL')) return proc.exited.then(() => true);
+      if (!signalProcess(proc, timeoutMs > 0 ? 'SIGTERM' : 'SIGKILL')) return proc.exited.then(() => true);
       return new Promise<boolean>((resolve) => {
         timer = setTimeout(() => resolve(false), timeoutMs);
       });
     }),
   ]);
   clearTimeout(timer);
-  if (!settled) killGroup(proc.pid, 'SIGKILL');
+  if (!settled) signalProcess(proc, 'SIGKILL');
   const exit = await proc.exited;
-  killGroup(proc.pid, 'SIGKILL');
+  signalProcess(proc, 'SIGKILL');
   return exit;
 }
 
 /** "exit code 1" / "signal SIGKILL" for log lines and errors. */
 export function describeExit(exit: ServiceExit): string {
+  if (exit.outOfMemoryMb) return `killed for exceeding the ${exit.outOfMemoryMb} MB memory limit`;
   return exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`;
 }

@@ -1,7 +1,7 @@
-import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { throwIfCancelled } from './command.ts';
-import { type ServiceExit, StageError } from './executors/types.ts';
+import { outOfMemoryMessage, type ServiceExit, StageError } from './executors/types.ts';
+import { probe } from './health/probe.ts';
 import { describeExit } from './process-group.ts';
 
 const RETRY_MS = 20;
@@ -19,33 +19,8 @@ export interface ReadinessCheck {
 }
 
 /** One connection attempt: true when `host:port` accepts TCP (the benchmarks' baselines use it too). */
-export function acceptsTcp(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    socket.setTimeout(ATTEMPT_TIMEOUT_MS);
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-    socket.once('timeout', () => done(false));
-  });
-}
-
-/** The status code, or the network failure in words. */
-async function httpStatus(url: string): Promise<number | string> {
-  try {
-    const response = await fetch(url, {
-      signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS),
-      redirect: 'manual',
-    });
-    await response.body?.cancel();
-    return response.status;
-  } catch (error) {
-    const cause = (error as Error).cause as NodeJS.ErrnoException | undefined;
-    return cause?.code ?? (error as Error).name;
-  }
+export async function acceptsTcp(host: string, port: number): Promise<boolean> {
+  return (await probe({ host, port, path: null }, ATTEMPT_TIMEOUT_MS)).ok;
 }
 
 /**
@@ -59,20 +34,17 @@ export async function waitUntilReady(check: ReadinessCheck): Promise<void> {
     exit = e;
   });
   const deadline = Date.now() + check.timeoutMs;
-  const url = check.healthCheckPath ? `http://${check.host}:${check.port}${check.healthCheckPath}` : null;
+  const target = { host: check.host, port: check.port, path: check.healthCheckPath };
   let last: number | string = 'no answer';
   for (;;) {
     throwIfCancelled(check.signal);
-    if (exit) throw new StageError(`Service exited before it was ready (${describeExit(exit)})`);
-    if (url) {
-      last = await httpStatus(url);
-      if (typeof last === 'number' && last >= 200 && last < 300) return;
-    } else if (await acceptsTcp(check.host, check.port)) {
-      return;
-    }
-    if (exit) throw new StageError(`Service exited before it was ready (${describeExit(exit)})`);
+    if (exit) throw exitedBeforeReady(exit);
+    const result = await probe(target, ATTEMPT_TIMEOUT_MS);
+    if (result.ok) return;
+    last = result.answer;
+    if (exit) throw exitedBeforeReady(exit);
     if (Date.now() >= deadline) {
-      const what = url
+      const what = check.healthCheckPath
         ? `GET ${check.healthCheckPath} last answered ${typeof last === 'number' ? `HTTP ${last}` : last}`
         : `nothing accepted connections on port ${check.port}`;
       throw new StageError(`Service was not ready within ${check.timeoutMs} ms: ${what}`);
@@ -80,4 +52,9 @@ export async function waitUntilReady(check: ReadinessCheck): Promise<void> {
     // An abort ends the sleep early; the next turn of the loop reports it.
     await sleep(RETRY_MS, undefined, { signal: check.signal }).catch(() => undefined);
   }
+}
+
+function exitedBeforeReady(exit: ServiceExit): StageError {
+  if (exit.outOfMemoryMb) return new StageError(outOfMemoryMessage(exit.outOfMemoryMb));
+  return new StageError(`Service exited before it was ready (${describeExit(exit)})`);
 }

@@ -16,9 +16,12 @@ import {
   stopRequestedIds,
 } from '../core/sql/runners.ts';
 import { getWorkloadRow } from '../core/sql/transition.ts';
-import { parseWorkloadUpdate, WORKLOAD_UPDATED_CHANNEL } from '../core/sql/workload-row.ts';
+import { parseWorkloadUpdate, WORKLOAD_UPDATED_CHANNEL, type WorkloadRow } from '../core/sql/workload-row.ts';
+import { removeOrphanContainers } from './executors/docker-orphans.ts';
 import { createExecutors, type ExecutorRegistry } from './executors/index.ts';
 import { NotificationListener } from './listener.ts';
+import { ResourceSampler } from './resources/sampler.ts';
+import { sweepLeftovers } from './sandbox/leftovers.ts';
 import { swappablePool } from './swappable-pool.ts';
 import { WorkloadJob } from './workload-job.ts';
 
@@ -59,10 +62,13 @@ export class Runner {
   private claimAgain = false;
   private pollTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
+  /** Wake-ups at the end of restart backoffs this runner scheduled. */
+  private readonly restartTimers = new Set<NodeJS.Timeout>();
   private beats = 0;
   private restarting: Promise<void> | undefined;
   private readonly executors: ExecutorRegistry;
   private readonly logger: Logger;
+  private readonly sampler: ResourceSampler;
   private readonly log: (line: string) => void;
 
   constructor(private readonly options: RunnerOptions) {
@@ -72,6 +78,7 @@ export class Runner {
     this.executors = options.executors ?? createExecutors();
     this.logger = (options.logger ?? silentLogger).child({ runnerId: this.id });
     this.log = lineWriter(this.logger);
+    this.sampler = new ResourceSampler(this.sharedPool, (what, error) => this.report(what, error));
   }
 
   get concurrency(): number {
@@ -96,12 +103,15 @@ export class Runner {
     if (this.state !== 'started') return;
     this.state = 'stopping';
     clearInterval(this.heartbeatTimer);
+    for (const timer of this.restartTimers) clearTimeout(timer);
+    this.restartTimers.clear();
     await this.restarting;
     await this.stopLoop();
     await this.claiming;
     for (const { job } of this.jobs.values()) job.requestStop('shutdown');
     await Promise.all([...this.jobs.values()].map((j) => j.done));
     await this.queue.onIdle();
+    await this.sampler.stop();
     await markStopped(this.pool, this.id);
     await this.pool.end();
     this.state = 'stopped';
@@ -233,7 +243,23 @@ export class Runner {
       executors: this.executors,
       baseEnv: this.options.baseEnv,
       serviceHost: this.options.serviceHost ?? '127.0.0.1',
+      onRestartScheduled: (restart: WorkloadRow) => this.wakeAt(restart.scheduledAt),
+      sampler: this.sampler,
     };
+  }
+
+  /** Claims at `at` (a restart's end of backoff) instead of at the next poll after it. */
+  private wakeAt(at: Date | null): void {
+    if (!at || this.state !== 'started') return;
+    // A few ms late rather than early: the database's clock decides, and an early claim finds nothing.
+    const timer = setTimeout(
+      () => {
+        this.restartTimers.delete(timer);
+        this.wake();
+      },
+      Math.max(0, at.getTime() - Date.now()) + 5,
+    );
+    this.restartTimers.add(timer);
   }
 
   private launch(job: WorkloadJob): void {
@@ -269,7 +295,12 @@ export class Runner {
     }
   }
 
-  /** Fails live workloads of runners that stopped heartbeating long ago (crashed, killed). */
+  /**
+   * Fails live workloads of runners that stopped heartbeating long ago
+   * (crashed, killed), then removes what such runners left: working copies
+   * and cgroups on this host (anything still running in them is killed),
+   * containers on this runner's Docker engine.
+   */
   private async sweepOrphans(): Promise<void> {
     for (const row of await orphanedWorkloads(this.pool, this.id)) {
       if (await failOrphan(this.pool, row)) {
@@ -278,6 +309,16 @@ export class Runner {
           `Workload failed: its runner ${row.runnerId} stopped responding`,
         );
       }
+    }
+    // What dead runners left: a failure here is reported, and the next sweep tries again.
+    try {
+      if (this.executors.local) {
+        for (const id of await sweepLeftovers(this.pool, this.options.config.workDir))
+          this.log(`Workload ${id}: removed its working copy and cgroup, left by a runner that is gone`);
+      }
+      if (this.executors.docker) await removeOrphanContainers(this.pool, this.options.config, this.log);
+    } catch (error) {
+      this.report('sweeping what gone runners left failed', error);
     }
   }
 

@@ -5,19 +5,27 @@ import type { Logger } from '../core/logger.ts';
 import type { ClaimedWorkload } from '../core/sql/claim.ts';
 import { PORT_TAKEN, transitionWithPort } from '../core/sql/ports.ts';
 import { transitionWorkload } from '../core/sql/transition.ts';
-import type { WorkloadPatch } from '../core/sql/workload-row.ts';
+import type { WorkloadPatch, WorkloadRow } from '../core/sql/workload-row.ts';
 import { PROGRESS_STAGES, type WorkloadStage } from '../core/stages.ts';
 import { BuildPreparation } from './build-preparation.ts';
 import { CancelledError } from './command.ts';
 import type { ExecutorRegistry } from './executors/index.ts';
-import { type RunningService, type StageContext, StageError } from './executors/types.ts';
+import {
+  outOfMemoryMessage,
+  type RunningService,
+  type ServiceExecutor,
+  type StageContext,
+  StageError,
+} from './executors/types.ts';
+import { type Unhealthy, watchHealth } from './health/health-check.ts';
 import { createLogWriter } from './logs/log-writer.ts';
 import type { LogSink } from './logs/types.ts';
 import { allocatePort, noFreePort } from './port-allocator.ts';
 import { describeExit } from './process-group.ts';
+import type { ResourceSampler } from './resources/sampler.ts';
+import { endRunning } from './restart/end-running.ts';
 import { deployService } from './stages/deploy.ts';
 import { checkService, resolveServiceDir } from './stages/validate.ts';
-import { forgetWorkloadUsage, sampleWorkloadUsage } from './usage/workload-usage.ts';
 
 export interface JobDeps {
   /** The runner's pool (it survives a runner restart: the runner swaps what is behind it). */
@@ -30,6 +38,10 @@ export interface JobDeps {
   serviceHost: string;
   /** The runner's logger (it carries the runnerId). */
   logger: Logger;
+  /** Told of each restart this runner schedules, so it can claim it when its backoff is over. */
+  onRestartScheduled?: (restart: WorkloadRow) => void;
+  /** Samples the resource use of running services (every 5 s). */
+  sampler?: ResourceSampler;
 }
 
 /** Why a workload is being stopped: the user asked, or its runner shuts down. */
@@ -55,6 +67,12 @@ export class WorkloadJob {
   private readonly stopRequested: Promise<void>;
   private resolveStop!: () => void;
   private service: RunningService | undefined;
+  /** Where the service listens (its health is checked there while running). */
+  private deployedAt: { host: string; port: number } | undefined;
+  /** performance.now() when it entered running. */
+  private runningSince = 0;
+  /** The executor chosen and the context it was given, for its release at the end. */
+  private used: { executor: ServiceExecutor; ctx: StageContext } | undefined;
   private readonly sink: LogSink;
   private readonly workloadLogger: Logger;
   /** The server log for this workload in its current stage: every line carries workloadId, stage, runnerId. */
@@ -117,6 +135,7 @@ export class WorkloadJob {
       const chosen = await checkService(input, ctx.serviceDir);
       const executor = this.deps.executors[chosen];
       if (!executor) throw new StageError(`Executor ${chosen} is not available on this runner`);
+      this.used = { executor, ctx };
       await this.move('build', { executor: chosen });
 
       await executor.build(ctx, preparation.take(executor));
@@ -132,7 +151,9 @@ export class WorkloadJob {
           this.service = service;
         },
       );
+      this.deployedAt = this.service?.readyAt ?? { host: this.deps.serviceHost, port };
       await this.move('running', { url: deployed.url });
+      this.runningSince = performance.now();
       this.sink.write('running', 'info', `Service running on ${deployed.url}`);
       await executor.cleanup?.(ctx).catch((error: Error) => {
         this.sink.write('running', 'warn', `Cleanup after deploy failed: ${error.message}`);
@@ -145,44 +166,59 @@ export class WorkloadJob {
     }
   }
 
-  /** While running: waits for the service to exit or a stop request, and records how it ended. */
+  /**
+   * While running: waits for the service to exit, a stop request, or its
+   * periodic health check to fail `failureThreshold` times in a row, and
+   * records how it ended (restart policy included, see restart/end-running.ts).
+   */
   async supervise(): Promise<void> {
     const service = this.service;
     if (!service) throw new Error(`Workload ${this.id} has no running service to supervise`);
-    const stopSampling = sampleWorkloadUsage(this.deps.pool, this.id, service, this.logger);
-    const outcome = await Promise.race([
-      service.exited.then((exit) => ({ requested: false as const, exit })),
-      this.stopRequested.then(() => ({ requested: true as const })),
-    ]);
-    // No sample is written after this: the workload's series end with it.
-    await stopSampling();
-    if (outcome.requested) {
-      this.sink.write(
-        'running',
-        'info',
-        this.stopReason === 'shutdown'
-          ? 'Runner shutting down: stopping the service (SIGTERM)...'
-          : 'Stopping the service (SIGTERM)...',
-      );
-      const exit = await service.stop(this.deps.config.stopTimeoutMs);
-      this.sink.write('running', 'info', `✓ Service stopped (${describeExit(exit)})`);
-      await this.finish('stopped', { exitCode: exit.code });
-      return;
+    const watching = new AbortController();
+    this.deps.sampler?.add(this.id, service);
+    try {
+      const outcome = await Promise.race([
+        service.exited.then((exit) => ({ kind: 'exited' as const, exit })),
+        this.stopRequested.then(() => ({ kind: 'stop' as const })),
+        this.watchHealth(watching.signal).then((unhealthy) =>
+          unhealthy ? { kind: 'unhealthy' as const, unhealthy } : new Promise<never>(() => {}),
+        ),
+      ]);
+      watching.abort();
+      if (outcome.kind === 'stop') return await this.stopService(service);
+      if (outcome.kind === 'unhealthy') {
+        const { failures, reason } = outcome.unhealthy;
+        const error = `Health check failed ${failures} times in a row: ${reason}`;
+        this.sink.write('running', 'error', error);
+        const exit = await service.stop(this.deps.config.stopTimeoutMs);
+        this.sink.write('running', 'info', `Service stopped (${describeExit(exit)})`);
+        return await this.endRunning('failed', {
+          error,
+          failedStage: 'running',
+          failureReason: 'health',
+          exitCode: exit.code,
+        });
+      }
+      const { exit } = outcome;
+      // The contract's wording for any exit of a service that should keep running, 0 included.
+      const error = exit.outOfMemoryMb
+        ? outOfMemoryMessage(exit.outOfMemoryMb)
+        : exit.signal
+          ? `Service killed by signal ${exit.signal}`
+          : `Service crashed with exit code ${exit.code}`;
+      // Whatever it forked is killed too.
+      await service.stop(0);
+      this.sink.write('running', 'error', error);
+      await this.endRunning('failed', {
+        error,
+        failedStage: 'running',
+        failureReason: exit.outOfMemoryMb ? 'memory' : 'crash',
+        exitCode: exit.code,
+      });
+    } finally {
+      watching.abort();
+      this.deps.sampler?.remove(this.id);
     }
-    const { exit } = outcome;
-    // The contract's wording for any exit of a service that should keep running, 0 included.
-    const error = exit.signal
-      ? `Service killed by signal ${exit.signal}`
-      : `Service crashed with exit code ${exit.code}`;
-    // Whatever it forked is killed too.
-    await service.stop(0);
-    this.sink.write('running', 'error', error);
-    await this.finish('failed', {
-      error,
-      failedStage: 'running',
-      failureReason: 'crash',
-      exitCode: exit.code,
-    });
   }
 
   /** Records the new stage here and in the server log's bindings. */
@@ -191,8 +227,38 @@ export class WorkloadJob {
     this.logger = this.workloadLogger.child({ stage });
   }
 
-  /** Flushes and closes the log. */
-  close(): Promise<void> {
+  private async stopService(service: RunningService): Promise<void> {
+    this.sink.write(
+      'running',
+      'info',
+      this.stopReason === 'shutdown'
+        ? 'Runner shutting down: stopping the service (SIGTERM)...'
+        : 'Stopping the service (SIGTERM)...',
+    );
+    const exit = await service.stop(this.deps.config.stopTimeoutMs);
+    this.sink.write('running', 'info', `✓ Service stopped (${describeExit(exit)})`);
+    await this.endRunning('stopped', { exitCode: exit.code });
+  }
+
+  /** The deployment's periodic health check; never resolves (undefined) when it is off. */
+  private watchHealth(signal: AbortSignal): Promise<Unhealthy | undefined> {
+    const { health, healthCheckPath } = this.claim;
+    const at = this.deployedAt;
+    if (!at || health.intervalMs <= 0) return Promise.resolve(undefined);
+    return watchHealth(
+      { target: { ...at, path: healthCheckPath }, ...health },
+      signal,
+      (failures, threshold, reason) =>
+        this.sink.write('running', 'warn', `Health check failed (${failures}/${threshold}): ${reason}`),
+    );
+  }
+
+  /** Releases what the workload had on this host (working copy, cgroup), then flushes and closes the log. */
+  async close(): Promise<void> {
+    if (this.used) {
+      await this.used.executor.release?.(this.used.ctx).catch(() => {});
+      this.used = undefined;
+    }
     return this.sink.close();
   }
 
@@ -204,6 +270,12 @@ export class WorkloadJob {
       runnerId: this.deps.runnerId,
       serviceDir,
       servicePath: workload.servicePath,
+      rootPath: this.claim.rootPath,
+      limits: {
+        memoryMb: this.claim.limits.memoryMb ?? this.deps.config.defaultLimits.memoryMb,
+        cpus: this.claim.limits.cpus ?? this.deps.config.defaultLimits.cpus,
+        pids: this.claim.limits.pids ?? this.deps.config.defaultLimits.pids,
+      },
       env: this.claim.env,
       baseEnv: this.deps.baseEnv,
       healthCheckPath: this.claim.healthCheckPath,
@@ -247,6 +319,29 @@ export class WorkloadJob {
     if (port !== undefined) return port;
     await this.move('deploy');
     throw noFreePort(config.portRange);
+  }
+
+  /**
+   * The terminal transition out of running, after every log entry is
+   * stored, with the restart policy applied in the same transaction.
+   */
+  private async endRunning(to: 'stopped' | 'failed', patch: WorkloadPatch): Promise<void> {
+    let logFailure: unknown;
+    try {
+      await this.sink.flush();
+    } catch (error) {
+      logFailure = error;
+    }
+    const { workload } = this.claim;
+    const ended = await endRunning(this.deps.pool, workload, {
+      stage: to,
+      stopRequested: this.stopReason === 'user',
+      ranMs: performance.now() - this.runningSince,
+      patch,
+    });
+    if (ended.row) this.logEnd(to, patch);
+    if (ended.restart) this.deps.onRestartScheduled?.(ended.restart);
+    if (logFailure) throw new Error(`Log entries of workload ${this.id} were lost`, { cause: logFailure });
   }
 
   private lostRace(): LostRaceError {
@@ -298,18 +393,20 @@ export class WorkloadJob {
       logFailure = error;
     }
     const row = await transitionWorkload(this.deps.pool, this.id, this.stage, to, patch);
-    if (row) {
-      const from = this.stage;
-      this.entered(to);
-      const fields = {
-        failedStage: patch.failedStage,
-        failureReason: patch.failureReason,
-        exitCode: patch.exitCode,
-      };
-      if (to === 'failed') this.logger.warn(fields, `Workload failed in ${from}: ${patch.error}`);
-      else this.logger.info(fields, 'Workload stopped');
-      await forgetWorkloadUsage(this.deps.pool, this.id, this.logger);
-    }
+    if (row) this.logEnd(to, patch);
     if (logFailure) throw new Error(`Log entries of workload ${this.id} were lost`, { cause: logFailure });
+  }
+
+  /** Enters the terminal stage here and says so in the server log. */
+  private logEnd(to: 'stopped' | 'failed', patch: WorkloadPatch): void {
+    const from = this.stage;
+    this.entered(to);
+    const fields = {
+      failedStage: patch.failedStage,
+      failureReason: patch.failureReason,
+      exitCode: patch.exitCode,
+    };
+    if (to === 'failed') this.logger.warn(fields, `Workload failed in ${from}: ${patch.error}`);
+    else this.logger.info(fields, 'Workload stopped');
   }
 }

@@ -10,6 +10,7 @@ import {
 import { action, type CliContext } from '../context.ts';
 import { CliError, notFound } from '../errors.ts';
 import { type DeploymentCreateOptions, deploymentOptions } from './deployment.ts';
+import { runningSettings } from './deployment-admin.ts';
 import { watchWorkload } from './watch.ts';
 
 /**
@@ -56,6 +57,7 @@ async function findOrCreateDeployment(
       executor: opts.executor,
       healthCheckPath: opts.healthPath ?? null,
       env: opts.env ?? [],
+      ...runningSettings(opts),
     },
   });
   return { deployment: createDeployment, created: true };

@@ -2,9 +2,15 @@ import type { Command } from 'commander';
 import { CreateDeploymentDocument, DeploymentsDocument, type Executor } from '../../sdk/index.ts';
 import { action } from '../context.ts';
 import { printList } from '../output/format.ts';
+import {
+  type RunningOptions,
+  registerDeploymentAdmin,
+  runningOptions,
+  runningSettings,
+} from './deployment-admin.ts';
 import { envPair, executorOption } from './options.ts';
 
-export interface DeploymentCreateOptions {
+export interface DeploymentCreateOptions extends RunningOptions {
   name?: string;
   executor: Executor;
   healthPath?: string;
@@ -13,10 +19,12 @@ export interface DeploymentCreateOptions {
 
 /** The options `deployment create` and `deploy` share. */
 export function deploymentOptions(command: Command): Command {
-  return command
-    .addOption(executorOption())
-    .option('--health-path <path>', 'HTTP path that answers 2xx once the service is ready, e.g. /health')
-    .option('--env <NAME=VALUE>', 'environment variable for the service (repeatable)', envPair);
+  return runningOptions(
+    command
+      .addOption(executorOption())
+      .option('--health-path <path>', 'HTTP path that answers 2xx once the service is ready, e.g. /health')
+      .option('--env <NAME=VALUE>', 'environment variable for the service (repeatable)', envPair),
+  );
 }
 
 export function registerDeployment(program: Command): void {
@@ -47,6 +55,7 @@ export function registerDeployment(program: Command): void {
               executor: opts.executor,
               healthCheckPath: opts.healthPath ?? null,
               env: opts.env ?? [],
+              ...runningSettings(opts),
             },
           });
           if (output.json) output.data(d);
@@ -58,6 +67,8 @@ export function registerDeployment(program: Command): void {
         },
       ),
     );
+
+  registerDeploymentAdmin(deployment);
 
   deployment
     .command('list')

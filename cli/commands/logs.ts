@@ -8,6 +8,7 @@ import {
 import { action, type CliContext } from '../context.ts';
 import { notFound } from '../errors.ts';
 import { followWorkload } from '../follow.ts';
+import { followRestarts, restartText } from '../follow-restarts.ts';
 import { formatLogLine } from '../output/log-line.ts';
 import { outcomeText } from '../output/workload-format.ts';
 import { levelOption, nonNegativeInt, stageOption } from './options.ts';
@@ -75,15 +76,23 @@ async function print(ctx: CliContext, id: string, opts: LogsOptions): Promise<nu
 
 async function follow(ctx: CliContext, id: string, opts: LogsOptions): Promise<number> {
   const show = printer(ctx, opts);
-  const last = await followWorkload({
-    connect: ctx.connect,
-    workloadId: id,
-    after: opts.after,
-    until: 'terminal',
-    onLog: show,
-    onUpdate: () => {},
-    onRetry: (attempt, delay, error) =>
-      ctx.output.err(`connection lost (${error.message}); reconnecting in ${delay}ms (attempt ${attempt})`),
+  let after = opts.after;
+  const followOne = (workloadId: string) =>
+    followWorkload({
+      connect: ctx.connect,
+      workloadId,
+      after,
+      until: 'terminal',
+      onLog: show,
+      onUpdate: () => {},
+      onRetry: (attempt, delay, error) =>
+        ctx.output.err(`connection lost (${error.message}); reconnecting in ${delay}ms (attempt ${attempt})`),
+    });
+  // Restarts made by the deployment's restart policy are followed too: their logs go on in the same stream.
+  const last = await followRestarts(ctx, id, followOne, (ended, restart) => {
+    after = undefined;
+    ctx.output.err(`Workload ${ended.id} ${outcomeText(ended)}`);
+    ctx.output.err(restartText(restart));
   });
   ctx.output.err(`Workload ${last.id} ${outcomeText(last)}`);
   return exitCodeFor(last);

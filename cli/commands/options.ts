@@ -1,5 +1,5 @@
 import { InvalidArgumentError, Option } from 'commander';
-import type { Executor, LogLevel, WorkloadStage } from '../../sdk/index.ts';
+import type { Executor, LogLevel, RestartPolicy, WorkloadStage } from '../../sdk/index.ts';
 
 /** Option definitions and value parsers shared by several commands. */
 
@@ -23,6 +23,8 @@ export const STAGES = allOf<WorkloadStage>({
 });
 export const LEVELS = allOf<LogLevel>({ info: true, warn: true, error: true });
 export const EXECUTORS = allOf<Executor>({ auto: true, local: true, docker: true });
+
+export const RESTART_POLICIES = allOf<RestartPolicy>({ never: true, on_failure: true, always: true });
 
 export const stageOption = (description: string) =>
   new Option('--stage <stage>', description).choices(STAGES);

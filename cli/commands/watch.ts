@@ -2,6 +2,7 @@ import { GatewayRunnersDocument, type WorkloadFieldsFragment } from '../../sdk/i
 import type { CliContext } from '../context.ts';
 import { EXIT } from '../errors.ts';
 import { type FollowUntil, followWorkload } from '../follow.ts';
+import { followRestarts, restartText } from '../follow-restarts.ts';
 import { createProgressView } from '../output/progress.ts';
 
 export const NO_RUNNER_ALIVE =
@@ -21,23 +22,31 @@ export async function watchWorkload(
   workloadId: string,
   until: FollowUntil,
 ): Promise<number> {
-  const view = createProgressView(ctx.output);
+  let view = createProgressView(ctx.output);
   let checkedRunners = false;
   try {
-    const last = await followWorkload({
-      connect: ctx.connect,
-      workloadId,
-      until,
-      onLog: (entry) => view.log(entry),
-      onUpdate: (workload) => {
-        view.update(workload);
-        if (workload.stage === 'pending' && !checkedRunners) {
-          checkedRunners = true;
-          void warnWithoutRunner(ctx, (message) => view.notice(message));
-        }
-      },
-      onRetry: (attempt, delay, error) =>
-        view.notice(`connection lost (${error.message}); reconnecting in ${delay}ms (attempt ${attempt})`),
+    const follow = (id: string) =>
+      followWorkload({
+        connect: ctx.connect,
+        workloadId: id,
+        until,
+        onLog: (entry) => view.log(entry),
+        onUpdate: (workload) => {
+          view.update(workload);
+          if (workload.stage === 'pending' && !checkedRunners) {
+            checkedRunners = true;
+            void warnWithoutRunner(ctx, (message) => view.notice(message));
+          }
+        },
+        onRetry: (attempt, delay, error) =>
+          view.notice(`connection lost (${error.message}); reconnecting in ${delay}ms (attempt ${attempt})`),
+      });
+    // A workload its restart policy restarts is followed on into the restart, with a view of its own.
+    const last = await followRestarts(ctx, workloadId, follow, (_ended, restart) => {
+      view.close();
+      view = createProgressView(ctx.output);
+      if (ctx.output.json) ctx.output.data({ type: 'restart', ...restart });
+      else ctx.output.out(restartText(restart));
     });
     return exitCodeFor(last);
   } finally {

@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { spawnDetachedPostgres } from './embedded-server-process.ts';
@@ -57,6 +58,25 @@ function loadEmbeddedPostgres() {
   return loaded;
 }
 
+/** The superuser's password of data directories made before each got its own. */
+const LEGACY_PASSWORD = 'postgres';
+export const PASSWORD_FILE = 'pg-password';
+
+/** The password kept in the data directory (mode 0600), or undefined when there is none yet. */
+async function readPassword(file: string): Promise<string | undefined> {
+  try {
+    return (await readFile(file, 'utf8')).trim() || undefined;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+async function writePassword(file: string, password: string): Promise<void> {
+  await writeFile(file, `${password}\n`, { mode: 0o600 });
+  await chmod(file, 0o600);
+}
+
 export async function startEmbeddedPostgres(
   dataDir: string,
   log: (line: string) => void = () => {},
@@ -65,20 +85,30 @@ export async function startEmbeddedPostgres(
   await mkdir(resolve(dataDir), { recursive: true });
   // Run as root, the server runs as a `postgres` user that must be able to enter the folder.
   await chmod(resolve(dataDir), 0o755);
+  // A random superuser password per data directory, kept next to it (0600):
+  // any local user can reach the server's port.
+  const passwordFile = resolve(dataDir, PASSWORD_FILE);
+  const initialised = existsSync(resolve(databaseDir, 'PG_VERSION'));
+  let password = await readPassword(passwordFile);
+  const legacy = initialised && !password;
+  if (!password) {
+    password = randomBytes(24).toString('hex');
+    if (!initialised) await writePassword(passwordFile, password);
+  }
   const port = await freeTcpPort();
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir,
     port,
     user: 'postgres',
-    password: 'postgres',
+    password: legacy ? LEGACY_PASSWORD : password,
     persistent: true,
     // As root, PostgreSQL refuses to run: the package then creates and uses a `postgres` user.
     createPostgresUser: true,
     onLog: (message) => log(String(message).trimEnd()),
     onError: (message) => log(String(message instanceof Error ? message.message : message).trimEnd()),
   });
-  if (!existsSync(resolve(databaseDir, 'PG_VERSION'))) {
+  if (!initialised) {
     log(`Initialising embedded PostgreSQL in ${databaseDir}`);
     await pg.initialise();
   }
@@ -99,6 +129,12 @@ export async function startEmbeddedPostgres(
   const admin = pg.getPgClient('postgres', '127.0.0.1');
   await admin.connect();
   try {
+    if (legacy) {
+      // A data directory from before: its well-known password is replaced once.
+      await admin.query(`alter role postgres password '${password}'`);
+      await writePassword(passwordFile, password);
+      log(`Embedded PostgreSQL: a random password replaced the default one (kept in ${passwordFile})`);
+    }
     const exists = await admin.query(`select 1 from pg_database where datname = 'agentforge'`);
     if (exists.rowCount === 0) await admin.query('create database agentforge');
   } finally {
@@ -106,7 +142,7 @@ export async function startEmbeddedPostgres(
   }
   let stopped: Promise<void> | undefined;
   return {
-    url: `postgres://postgres:postgres@127.0.0.1:${port}/agentforge`,
+    url: `postgres://postgres:${password}@127.0.0.1:${port}/agentforge`,
     killNow: () => {
       internals.process?.kill('SIGINT');
     },

@@ -11,11 +11,26 @@ export interface ClaimedWorkload {
   healthCheckPath: string | null;
   env: EnvVar[];
   rootPath: string;
+  /** The deployment's periodic health check, as it is when the workload is claimed. */
+  health: HealthSettings;
+  /** The deployment's limits; null where it has none stored (the runner's defaults apply). */
+  limits: { memoryMb: number | null; cpus: number | null; pids: number | null };
+}
+
+export interface HealthSettings {
+  /** 0: no periodic checks. */
+  intervalMs: number;
+  timeoutMs: number;
+  failureThreshold: number;
 }
 
 /**
  * Claims up to `limit` pending workloads for `runnerId`, oldest first, in one
  * statement:
+ *
+ * - a workload with a `scheduled_at` in the future (a restart waiting out
+ *   its backoff) is not claimable yet; the database's clock decides, so
+ *   runners on hosts whose clocks differ agree;
  *
  * - the inner `select … for update skip locked` locks the rows it picks and
  *   skips rows another runner (or a `cancelPending`) holds, so concurrent
@@ -25,7 +40,7 @@ export interface ClaimedWorkload {
  * - the UPDATE moves them to `validate` and records the owner, and the
  *   stage ledger closes their pending visit and opens validate;
  * - the outer select joins the deployment and project (executor, health
- *   check, env, root path) so the runner needs no second round trip, and
+ *   check, env, limits, root path) so the runner needs no second round trip, and
  *   notifies `workloadUpdated` listeners (delivered at commit).
  */
 export async function claimWorkloads(
@@ -38,14 +53,16 @@ export async function claimWorkloads(
     `with claimed as (
        update "workload" set "stage" = 'validate', "runner_id" = $1, "started_at" = now(), "updated_at" = now()
         where "id" in (
-          select "id" from "workload" where "stage" = 'pending'
+          select "id" from "workload"
+           where "stage" = 'pending' and ("scheduled_at" is null or "scheduled_at" <= now())
            order by "created_at" limit $2
            for update skip locked
         ) and "stage" = 'pending'
         returning *
      ), ${recordStageChange('claimed', `'pending'`)}
      select claimed.*, d."executor" as "deployment_executor", d."health_check_path", d."env",
-            p."root_path", ${notifyWorkloadUpdated('claimed')}
+            d."health_check_interval_ms", d."health_check_timeout_ms", d."health_check_failure_threshold",
+            d."memory_limit_mb", d."cpu_limit", d."pids_limit", p."root_path", ${notifyWorkloadUpdated('claimed')}
        from claimed
        join "deployment" d on d."id" = claimed."deployment_id"
        join "project" p on p."id" = d."project_id"
@@ -58,5 +75,15 @@ export async function claimWorkloads(
     healthCheckPath: r.health_check_path as string | null,
     env: (r.env ?? []) as EnvVar[],
     rootPath: r.root_path as string,
+    health: {
+      intervalMs: r.health_check_interval_ms as number,
+      timeoutMs: r.health_check_timeout_ms as number,
+      failureThreshold: r.health_check_failure_threshold as number,
+    },
+    limits: {
+      memoryMb: r.memory_limit_mb as number | null,
+      cpus: r.cpu_limit === null ? null : Number(r.cpu_limit),
+      pids: r.pids_limit as number | null,
+    },
   }));
 }

@@ -95,3 +95,18 @@ export async function ownerIsGone(db: Queryable, id: string): Promise<boolean> {
   );
   return result.rows[0]?.gone === true;
 }
+
+/**
+ * Of `ids` (runner ids found on containers' labels), those of runners of
+ * this database that are gone (RUNNER_GONE): their containers have no owner
+ * left. Ids this database does not know may be another installation's on
+ * the same engine, and are not in the answer.
+ */
+export async function goneRunnerIds(db: Queryable, ids: string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const result = await db.query(
+    `select r."id" from "runner" r where r."id" = any($1::uuid[]) and ${RUNNER_GONE}`,
+    [ids, RUNNER_DEAD_AFTER_MS],
+  );
+  return new Set(result.rows.map((r) => r.id as string));
+}

@@ -19,10 +19,28 @@ export interface WorkloadRow {
   stopRequested: boolean;
   runnerId: string | null;
   logSeq: number;
+  /** The workload this one restarts (restart policy), null for one a client created. */
+  restartOf: string | null;
+  /** 1 for a workload a client created, one more for each restart. */
+  attempt: number;
+  /** Restarts in a row up to this one that count towards maxRestarts. */
+  restartCount: number;
+  /** Not claimed before this time (a restart's backoff). */
+  scheduledAt: Date | null;
+  /** The last resource sample, null before the first. */
+  resources: ResourceUsage | null;
+  peakMemoryBytes: number | null;
   createdAt: Date;
   updatedAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
+}
+
+export interface ResourceUsage {
+  cpuPercent: number;
+  memoryBytes: number;
+  pids: number;
+  sampledAt: Date;
 }
 
 export function toWorkloadRow(r: Record<string, unknown>): WorkloadRow {
@@ -43,6 +61,20 @@ export function toWorkloadRow(r: Record<string, unknown>): WorkloadRow {
     stopRequested: r.stop_requested as boolean,
     runnerId: r.runner_id as string | null,
     logSeq: r.log_seq as number,
+    restartOf: (r.restart_of as string | null) ?? null,
+    attempt: (r.attempt as number) ?? 1,
+    restartCount: (r.restart_count as number) ?? 0,
+    scheduledAt: (r.scheduled_at as Date | null) ?? null,
+    resources:
+      r.sampled_at == null
+        ? null
+        : {
+            cpuPercent: r.cpu_percent as number,
+            memoryBytes: r.memory_bytes as number,
+            pids: r.pids as number,
+            sampledAt: r.sampled_at as Date,
+          },
+    peakMemoryBytes: (r.peak_memory_bytes as number | null) ?? null,
     createdAt: r.created_at as Date,
     updatedAt: r.updated_at as Date,
     startedAt: r.started_at as Date | null,
@@ -135,7 +167,14 @@ export function parseWorkloadUpdate(payload: string): WorkloadUpdate {
   return { id: row.id as string, xid, row: toWorkloadRow(jsonRowToPg(row)) };
 }
 
-const TIMESTAMP_COLUMNS = ['created_at', 'updated_at', 'started_at', 'finished_at'] as const;
+const TIMESTAMP_COLUMNS = [
+  'created_at',
+  'updated_at',
+  'started_at',
+  'finished_at',
+  'scheduled_at',
+  'sampled_at',
+] as const;
 
 /** row_to_json writes timestamps as text; pg would have parsed them to Dates. */
 function jsonRowToPg(row: Record<string, unknown>): Record<string, unknown> {

@@ -1,6 +1,7 @@
 import { constants } from 'node:os';
 import { finished } from 'node:stream/promises';
 import type Docker from 'dockerode';
+import type { UsageReading } from '../resources/usage.ts';
 import {
   CONFLICT,
   engineAddress,
@@ -17,11 +18,41 @@ export const LABEL_WORKLOAD = 'agentforge.workload';
 export const LABEL_DEPLOYMENT = 'agentforge.deployment';
 export const LABEL_RUNNER = 'agentforge.runner';
 
+/** The uid:gid a container runs as when its image names no user: unprivileged, like the local sandbox. */
+export const CONTAINER_DEFAULT_USER = '65534:65534';
+
+/** Bounded output kept by the engine per container (the runner streams it into the log anyway). */
+export const CONTAINER_LOG_CONFIG = { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '2' } };
+
+/**
+ * The container's confinement (DESIGN §8): the deployment's limits, no
+ * capability, no privilege escalation, bounded logs, no mounts, never
+ * privileged. `imageUser` is the image's own USER, kept when it names one.
+ */
+export function containerHostConfig(ctx: StageContext): Docker.HostConfig {
+  const { memoryMb, cpus, pids } = ctx.limits;
+  return {
+    Memory: memoryMb * 1024 * 1024,
+    // Memory + swap at the same figure: no swap beyond the limit.
+    MemorySwap: memoryMb * 1024 * 1024,
+    NanoCpus: Math.round(cpus * 1e9),
+    PidsLimit: pids,
+    CapDrop: ['ALL'],
+    SecurityOpt: ['no-new-privileges'],
+    Privileged: false,
+    ReadonlyRootfs: false,
+    Binds: [],
+    Mounts: [],
+    LogConfig: CONTAINER_LOG_CONFIG,
+  };
+}
+
 function containerSpec(
   ctx: StageContext,
   image: string,
   port: number,
   host: string,
+  imageUser: string,
 ): Docker.ContainerCreateOptions {
   const bridge = ctx.config.dockerNetworkMode === 'bridge';
   // In bridge mode the service must accept connections from the published
@@ -37,15 +68,19 @@ function containerSpec(
       [LABEL_DEPLOYMENT]: ctx.deploymentId,
       [LABEL_RUNNER]: ctx.runnerId,
     },
+    User: imageUser || CONTAINER_DEFAULT_USER,
     Tty: false,
     OpenStdin: false,
     AttachStdin: false,
     AttachStdout: true,
     AttachStderr: true,
     ...(bridge ? { ExposedPorts: { [portSpec]: {} } } : {}),
-    HostConfig: bridge
-      ? { NetworkMode: 'bridge', PortBindings: { [portSpec]: [{ HostIp: host, HostPort: String(port) }] } }
-      : { NetworkMode: 'host' },
+    HostConfig: {
+      ...containerHostConfig(ctx),
+      ...(bridge
+        ? { NetworkMode: 'bridge', PortBindings: { [portSpec]: [{ HostIp: host, HostPort: String(port) }] } }
+        : { NetworkMode: 'host' }),
+    },
   };
 }
 
@@ -102,7 +137,8 @@ export async function startContainer(
 ): Promise<RunningService> {
   let container: Docker.Container;
   try {
-    container = await docker.createContainer(containerSpec(ctx, image, port, host));
+    const imageUser = (await docker.getImage(image).inspect()).Config?.User ?? '';
+    container = await docker.createContainer(containerSpec(ctx, image, port, host, imageUser));
   } catch (error) {
     throw new StageError(`Could not create the container: ${engineMessage(error)}`, { cause: error });
   }
@@ -135,7 +171,13 @@ export async function startContainer(
   const exited: Promise<ServiceExit> = container.wait().then(
     async (result: { StatusCode?: number }) => {
       await drained;
-      return toServiceExit(typeof result.StatusCode === 'number' ? result.StatusCode : null);
+      const exit = toServiceExit(typeof result.StatusCode === 'number' ? result.StatusCode : null);
+      const oom = await container.inspect().then(
+        (info) => info.State.OOMKilled === true,
+        () => false,
+      );
+      if (oom) exit.outOfMemoryMb = ctx.limits.memoryMb;
+      return exit;
     },
     async (error: unknown) => {
       // The wait request itself failed (engine restarted, connection lost):
@@ -175,16 +217,28 @@ export async function startContainer(
     return stopping;
   };
 
-  const usage = async () => {
-    const stats = (await container.stats({ stream: false })) as {
-      memory_stats?: { usage?: number };
-      cpu_stats?: { cpu_usage?: { total_usage?: number } };
-    };
-    const memoryBytes = stats.memory_stats?.usage;
-    const cpuNs = stats.cpu_stats?.cpu_usage?.total_usage;
-    if (memoryBytes === undefined || cpuNs === undefined) return undefined;
-    return { memoryBytes, cpuSeconds: cpuNs / 1e9 };
-  };
+  return { containerId: container.id, exited, stop, readyAt, readUsage: () => containerUsage(container) };
+}
 
-  return { containerId: container.id, exited, stop, readyAt, usage };
+/**
+ * The container's usage from the engine's stats (one reading, not a
+ * stream): cumulative CPU, memory without the reclaimable page cache (as
+ * `docker stats` shows it, cgroup v2 `inactive_file` or v1
+ * `total_inactive_file`), and its tasks.
+ */
+async function containerUsage(container: Docker.Container): Promise<UsageReading | null> {
+  const stats = (await container.stats({ stream: false, 'one-shot': true } as {
+    stream: false;
+  })) as Docker.ContainerStats;
+  const cpu = stats.cpu_stats?.cpu_usage?.total_usage;
+  const memory = stats.memory_stats?.usage;
+  if (typeof cpu !== 'number' || typeof memory !== 'number') return null;
+  const extra = (stats.memory_stats?.stats ?? {}) as Record<string, number | undefined>;
+  const cache = extra.inactive_file ?? extra.total_inactive_file ?? 0;
+  return {
+    cpuSeconds: cpu / 1e9,
+    memoryBytes: Math.max(0, memory - cache),
+    pids: stats.pids_stats?.current ?? 0,
+    at: performance.now(),
+  };
 }

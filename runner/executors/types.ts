@@ -1,8 +1,8 @@
-import type { Config } from '../../core/config.ts';
+import type { Config, Limits } from '../../core/config.ts';
 import type { EnvVar } from '../../core/db/entities/deployment.ts';
 import type { WorkloadStage } from '../../core/stages.ts';
 import type { LogSink } from '../logs/types.ts';
-import type { ResourceUsage } from '../usage/types.ts';
+import type { UsageReading } from '../resources/usage.ts';
 
 /**
  * An executor turns a validated service directory into a running service:
@@ -17,6 +17,10 @@ export interface StageContext {
   serviceDir: string;
   /** Relative path as the user gave it, for log lines. */
   servicePath: string;
+  /** The project root (resolved), inside which `serviceDir` was found. */
+  rootPath: string;
+  /** The deployment's limits, defaults filled in. */
+  limits: Limits;
   env: EnvVar[];
   /** The clean base environment for commands and services (PATH, HOME…); `env` goes on top. */
   baseEnv: Record<string, string>;
@@ -34,6 +38,13 @@ export interface ServiceExit {
   /** Exit code, or null when killed by a signal. */
   code: number | null;
   signal: NodeJS.Signals | null;
+  /** Set when the kernel killed it for exceeding its memory limit: that limit, in MB. */
+  outOfMemoryMb?: number;
+}
+
+/** The contract's error for a service (or command) killed for memory. */
+export function outOfMemoryMessage(limitMb: number): string {
+  return `Out of memory: exceeded the ${limitMb} MB limit`;
 }
 
 export interface RunningService {
@@ -43,8 +54,12 @@ export interface RunningService {
   containerId?: string;
   /** Where readiness is checked when not HOST:port (a bridged container's own address). */
   readyAt?: { host: string; port: number };
-  /** Its memory and CPU time now; undefined when they cannot be read. */
-  usage?(): Promise<ResourceUsage | undefined>;
+  /**
+   * Reads what the service uses now (a container's stats); null when it
+   * cannot be read. Without it, a service with a pid is read from /proc by
+   * its process group (runner/resources).
+   */
+  readUsage?(): Promise<UsageReading | null>;
   /** Resolves when the service exits, for whatever reason. Never rejects. */
   exited: Promise<ServiceExit>;
   /** SIGTERM (docker stop), SIGKILL after timeoutMs, and clean up (remove the container). Idempotent. */
@@ -73,6 +88,24 @@ export interface ServiceExecutor<Prepared = unknown> {
   start(ctx: StageContext, port: number, host: string): Promise<RunningService>;
   /** Releases what build left behind (images of old workloads…). Optional. */
   cleanup?(ctx: StageContext): Promise<void>;
+  /**
+   * Called once when the workload has ended, whatever way, after its
+   * service is stopped: removes what the workload had on this host (its
+   * working copy, its cgroup). Optional; never rejects.
+   */
+  release?(ctx: StageContext): Promise<void>;
+  /**
+   * What the workload uses now (memory bytes, CPU seconds so far,
+   * processes), read from its cgroup; undefined when there is none.
+   * Optional.
+   */
+  usage?(ctx: StageContext): Promise<ResourceUsage | undefined>;
+}
+
+export interface ResourceUsage {
+  memoryBytes: number;
+  cpuSeconds: number;
+  pids: number;
 }
 
 /** Thrown for an expected failure of a stage: the message becomes the workload's error. */

@@ -6,6 +6,7 @@ import { probeDocker, probeDockerfileFirst } from '../executors/docker-probe.ts'
 import { StageError } from '../executors/types.ts';
 import type { LogSink } from '../logs/types.ts';
 import { readManifest, startCommand } from '../manifest.ts';
+import { probeSandbox } from '../sandbox/availability.ts';
 
 /**
  * What validate (docs/architecture.md, "Stage machine") checks. It runs in two steps, so that work
@@ -54,6 +55,7 @@ export async function checkService(input: ValidateInput, serviceDir: string): Pr
 
   const executor = await decideExecutor(input, serviceDir);
   if (executor === 'docker') return executor;
+  await checkLocalSandbox(input);
 
   if (!manifest) throw new StageError(`No package.json in ${servicePath}: a Node service needs one`);
   const start = await startCommand(manifest, serviceDir);
@@ -92,4 +94,32 @@ async function decideExecutor(input: ValidateInput, serviceDir: string): Promise
   }
   input.log.write('validate', 'warn', `Executor: local (auto: Dockerfile found but ${probe.engine.reason})`);
   return 'local';
+}
+
+/**
+ * The local executor runs service code in the sandbox (runner/sandbox). A
+ * root runner without one refuses it; AGENTFORGE_LOCAL_SANDBOX=off runs
+ * services unconfined, and says so in every such workload's log.
+ */
+async function checkLocalSandbox(input: ValidateInput): Promise<void> {
+  const warn = (message: string) => input.log.write('validate', 'warn', message);
+  if (input.config.localSandbox === 'off') {
+    warn(
+      "AGENTFORGE_LOCAL_SANDBOX=off: this service runs unconfined, as the runner's user, with access to everything the runner can reach",
+    );
+    return;
+  }
+  const sandbox = await probeSandbox(input.config.bwrap);
+  if (sandbox.ok) {
+    input.log.write('validate', 'info', '✓ Sandbox available (bubblewrap)');
+    return;
+  }
+  if (process.getuid?.() === 0) {
+    throw new StageError(
+      `The local executor will not run service code as root without a sandbox: ${sandbox.reason}. ` +
+        'Install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap) on a kernel that allows unprivileged user namespaces, ' +
+        'or run the runner as an unprivileged user, or set AGENTFORGE_LOCAL_SANDBOX=off to run services unconfined',
+    );
+  }
+  warn(`No sandbox (${sandbox.reason}): this service runs unconfined, as the runner's user`);
 }

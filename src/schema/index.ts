@@ -2,6 +2,7 @@ import { builder } from './builder.ts';
 import './enums.ts';
 import './project.ts';
 import './deployment.ts';
+import './deployment-update.ts';
 import './workload.ts';
 import './workload-log.ts';
 import './runner.ts';

@@ -47,9 +47,9 @@ builder.mutationFields((t) => ({
   createProject: t.field({
     type: ProjectRef,
     args: { input: t.arg({ type: CreateProjectInput, required: true }) },
-    resolve: async (_root, { input }, { em }) => {
+    resolve: async (_root, { input }, { em, config }) => {
       const name = parseName(input.name, 'name');
-      const rootPath = await parseRootPath(input.rootPath);
+      const rootPath = await parseRootPath(input.rootPath, config.projectsRoots);
       const project = em.create(ProjectSchema, { name, rootPath } as Project);
       await em.flush();
       return project;

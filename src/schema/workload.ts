@@ -1,4 +1,5 @@
 import { getWorkloadRow } from '../../core/sql/transition.ts';
+import type { ResourceUsage as ResourceUsageRow } from '../../core/sql/workload-row.ts';
 import { notFound } from '../errors.ts';
 import { abortable } from '../live/abortable.ts';
 import { createWorkload } from '../services/create-workload.ts';
@@ -45,10 +46,52 @@ WorkloadRef.implement({
     exitCode: t.exposeInt('exitCode', { nullable: true }),
     stopRequested: t.exposeBoolean('stopRequested'),
     runnerId: t.exposeID('runnerId', { nullable: true, description: 'The runner that claimed it.' }),
+    restartOf: t.field({
+      type: WorkloadRef,
+      nullable: true,
+      description: 'The workload this one restarts (restart policy); null for one a client created.',
+      resolve: (w, _args, { loaders }) => (w.restartOf ? loaders.workload.load(w.restartOf) : null),
+    }),
+    restart: t.field({
+      type: WorkloadRef,
+      nullable: true,
+      description: 'The restart the restart policy created when this workload ended, if it did.',
+      resolve: (w, _args, { loaders }) => loaders.restartOf.load(w.id),
+    }),
+    attempt: t.exposeInt('attempt', {
+      description: '1 for a workload a client created; one more for each restart of it.',
+    }),
+    scheduledAt: t.expose('scheduledAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'A restart is not started before this time (its backoff).',
+    }),
+    resources: t.field({
+      type: ResourceUsage,
+      nullable: true,
+      description: 'The latest resource sample (every 5 s while running); null before the first.',
+      resolve: (w) => w.resources,
+    }),
+    peakMemoryBytes: t.exposeFloat('peakMemoryBytes', {
+      nullable: true,
+      description: 'The highest memoryBytes sampled.',
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
     startedAt: t.expose('startedAt', { type: 'DateTime', nullable: true }),
     finishedAt: t.expose('finishedAt', { type: 'DateTime', nullable: true }),
+  }),
+});
+
+const ResourceUsage = builder.objectRef<ResourceUsageRow>('ResourceUsage').implement({
+  description: "A sample of a running workload's resource use.",
+  fields: (t) => ({
+    cpuPercent: t.exposeFloat('cpuPercent', {
+      description: 'CPU time used since the previous sample, in percent of one core (200 = two cores busy).',
+    }),
+    memoryBytes: t.exposeFloat('memoryBytes'),
+    pids: t.exposeInt('pids', { description: 'Processes (and threads, for a container) of the workload.' }),
+    sampledAt: t.expose('sampledAt', { type: 'DateTime' }),
   }),
 });
 

@@ -1,6 +1,6 @@
 import { createWorkloadRow } from '../../core/sql/create-workload.ts';
 import { deploymentWithRoot } from '../../core/sql/deployment-with-root.ts';
-import type { Queryable } from '../../core/sql/queryable.ts';
+import { type Queryable, SQLSTATE, sqlState } from '../../core/sql/queryable.ts';
 import type { WorkloadRow } from '../../core/sql/workload-row.ts';
 import { notFound } from '../errors.ts';
 import { parseServicePath } from '../validation/paths.ts';
@@ -18,5 +18,11 @@ export async function createWorkload(
   const deployment = await deploymentWithRoot(db, deploymentId);
   if (!deployment) throw notFound('Deployment', deploymentId);
   const path = await parseServicePath(deployment.rootPath, servicePath ?? deployment.servicePath);
-  return createWorkloadRow(db, deploymentId, path);
+  try {
+    return await createWorkloadRow(db, deploymentId, path);
+  } catch (error) {
+    // The deployment was deleted between the lookup and the insert.
+    if (sqlState(error) === SQLSTATE.foreignKeyViolation) throw notFound('Deployment', deploymentId);
+    throw error;
+  }
 }

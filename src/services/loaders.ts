@@ -9,6 +9,7 @@ import {
 import { latestWorkloads } from '../../core/sql/latest-workloads.ts';
 import type { Queryable } from '../../core/sql/queryable.ts';
 import type { WorkloadRow } from '../../core/sql/workload-row.ts';
+import { restartsOf, workloadsById } from '../../core/sql/workloads-by-id.ts';
 
 /**
  * Lookups that resolvers of list items make, batched: every `load` made
@@ -30,6 +31,10 @@ export interface Loaders {
   deployment: DataLoader<string, Deployment>;
   /** A project's deployments, oldest first. */
   deploymentsOfProject: DataLoader<string, Deployment[]>;
+  /** A workload by id, null when there is none (a restart's predecessor). */
+  workload: DataLoader<string, WorkloadRow | null>;
+  /** The restart made of a workload, null when none was. */
+  restartOf: DataLoader<string, WorkloadRow | null>;
 }
 
 const OPTIONS = { cache: false } as const;
@@ -63,6 +68,14 @@ export function createLoaders(db: Queryable, em: EntityManager): Loaders {
         else byProject.set(d.projectId, [d]);
       }
       return projectIds.map((id) => byProject.get(id) ?? []);
+    }, OPTIONS),
+    workload: new DataLoader(async (ids) => {
+      const found = new Map((await workloadsById(db, unique(ids))).map((row) => [row.id, row]));
+      return ids.map((id) => found.get(id) ?? null);
+    }, OPTIONS),
+    restartOf: new DataLoader(async (ids) => {
+      const found = new Map((await restartsOf(db, unique(ids))).map((row) => [row.restartOf!, row]));
+      return ids.map((id) => found.get(id) ?? null);
     }, OPTIONS),
   };
 }

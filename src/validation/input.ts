@@ -34,13 +34,43 @@ export function parseName(value: string, field: string): string {
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const MAX_ENV_VARS = 500;
-const MAX_ENV_VALUE = 64 * 1024;
+/** The whole env of a deployment (names and values, UTF-8): DESIGN §8. */
+export const MAX_ENV_BYTES = 128 * 1024;
 
-export function parseEnv(vars: readonly { name: string; value: string }[] | null | undefined) {
+/**
+ * Names a deployment may not set: those the runner sets itself, and those
+ * that change how programs are loaded or run before the service's own code
+ * (the dynamic loader's, and Node's `NODE_OPTIONS`, which can preload any
+ * code into every `node` of the build). The sandbox is the real defence;
+ * this list keeps the obvious levers out of reach of its set-up commands.
+ */
+const RUNNER_NAMES = new Set(['PORT', 'HOST', 'PATH', 'HOME', 'NODE_OPTIONS']);
+const LOADER_PREFIXES = ['LD_', 'DYLD_'];
+
+export function refusedEnvName(name: string): string | undefined {
+  const upper = name.toUpperCase();
+  if (RUNNER_NAMES.has(upper)) {
+    return upper === 'NODE_OPTIONS'
+      ? 'it would load code into every node process of the build and the service'
+      : 'the runner sets it for every service';
+  }
+  const prefix = LOADER_PREFIXES.find((p) => upper.startsWith(p));
+  if (prefix) return `${prefix}* variables change how programs are loaded`;
+  return undefined;
+}
+
+export interface EnvInput {
+  name: string;
+  value: string;
+  secret?: boolean | null;
+}
+
+export function parseEnv(vars: readonly EnvInput[] | null | undefined) {
   const list = vars ?? [];
   if (list.length > MAX_ENV_VARS)
     throw badInput(`env has ${list.length} variables: expected at most ${MAX_ENV_VARS}`, 'env');
   const seen = new Set<string>();
+  let bytes = 0;
   for (const { name, value } of list) {
     if (!ENV_NAME.test(name)) {
       throw badInput(
@@ -48,14 +78,28 @@ export function parseEnv(vars: readonly { name: string; value: string }[] | null
         'env',
       );
     }
+    const refused = refusedEnvName(name);
+    if (refused) {
+      throw badInput(
+        `env name "${name}" is not allowed (${refused}): expected any other name; refused are PORT, HOST, PATH, HOME, NODE_OPTIONS, LD_* and DYLD_*`,
+        'env',
+      );
+    }
     if (seen.has(name))
       throw badInput(`env name "${name}" appears more than once: each name may be given once`, 'env');
     if (value.includes('\u0000'))
       throw badInput(`env ${name} contains a NUL byte, which no process can receive`, 'env');
-    if (Buffer.byteLength(value) > MAX_ENV_VALUE) throw badInput(`env ${name} is longer than 64 KiB`, 'env');
     seen.add(name);
+    // NAME=VALUE and the NUL that ends it, as a process receives it.
+    bytes += Buffer.byteLength(name) + Buffer.byteLength(value) + 2;
   }
-  return list.map(({ name, value }) => ({ name, value }));
+  if (bytes > MAX_ENV_BYTES) {
+    throw badInput(
+      `env is ${bytes} bytes (names, values and separators): expected at most ${MAX_ENV_BYTES} bytes (128 KiB) in all`,
+      'env',
+    );
+  }
+  return list.map(({ name, value, secret }) => (secret ? { name, value, secret: true } : { name, value }));
 }
 
 export function parseHealthCheckPath(value: string | null | undefined): string | null {

@@ -1,11 +1,46 @@
 import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { resolveInside } from '../../core/paths.ts';
+import { isInside, resolveInside } from '../../core/paths.ts';
 import { badInput } from '../errors.ts';
 import { preview } from './input.ts';
 
-/** A project's root: an absolute path to an existing directory, stored resolved. */
-export async function parseRootPath(value: string): Promise<string> {
+/**
+ * System directories no project root may be, or be inside, after symlinks
+ * are resolved (DESIGN §8). `/lib*` covers lib, lib32, lib64, libx32.
+ */
+const SYSTEM_DIRS = [
+  '/bin',
+  '/boot',
+  '/dev',
+  '/etc',
+  '/proc',
+  '/root',
+  '/run',
+  '/sbin',
+  '/sys',
+  '/usr',
+  '/var',
+];
+
+function isSystemPath(candidate: string): boolean {
+  if (candidate === '/') return true;
+  const top = `/${candidate.split('/')[1] ?? ''}`;
+  return SYSTEM_DIRS.includes(top) || /^\/lib[^/]*$/.test(top);
+}
+
+/** Where a project root may be: not a system directory, and inside a projects root when some are set. */
+export function rootPathAllowed(candidate: string, projectsRoots: readonly string[]): boolean {
+  if (isSystemPath(candidate)) return false;
+  return projectsRoots.length === 0 || projectsRoots.some((root) => isInside(root, candidate));
+}
+
+/**
+ * A project's root: an absolute path to an existing directory, stored
+ * resolved. The path is judged twice, as given and once symlinks are
+ * resolved. Every refusal past the shape check gives the same message, so
+ * an answer never tells whether some path exists, or is a file.
+ */
+export async function parseRootPath(value: string, projectsRoots: readonly string[]): Promise<string> {
   if (value.length === 0 || value.length > 4096 || value.includes('\u0000')) {
     throw badInput('rootPath must be an absolute directory path of at most 4096 characters', 'rootPath');
   }
@@ -15,14 +50,18 @@ export async function parseRootPath(value: string): Promise<string> {
       'rootPath',
     );
   }
-  let resolved: string;
-  try {
-    resolved = await realpath(value);
-  } catch {
-    throw badInput(`rootPath "${preview(value)}" does not exist: expected an existing directory`, 'rootPath');
-  }
-  const info = await stat(resolved);
-  if (!info.isDirectory()) throw badInput(`rootPath "${preview(value)}" is not a directory`, 'rootPath');
+  const refused = () =>
+    badInput(
+      `rootPath "${preview(value)}" is not allowed: expected an existing directory that is not / or a system directory (/bin /boot /dev /etc /lib* /proc /root /run /sbin /sys /usr /var)${
+        projectsRoots.length ? ` and is inside AGENTFORGE_PROJECTS_ROOT (${projectsRoots.join(':')})` : ''
+      }`,
+      'rootPath',
+    );
+  if (!rootPathAllowed(path.resolve(value), projectsRoots)) throw refused();
+  const resolved = await realpath(value).catch(() => undefined);
+  if (!resolved || !rootPathAllowed(resolved, projectsRoots)) throw refused();
+  const info = await stat(resolved).catch(() => undefined);
+  if (!info?.isDirectory()) throw refused();
   return resolved;
 }
 

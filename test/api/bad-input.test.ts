@@ -134,7 +134,7 @@ describe('projects', () => {
     [
       'a missing rootPath',
       { name: 'p', rootPath: '/definitely/not/here' },
-      /does not exist: expected an existing directory/,
+      /is not allowed: expected an existing directory/,
     ],
     ['an empty rootPath', { name: 'p', rootPath: '' }, /rootPath must be an absolute directory path/],
   ])('createProject with %s is refused', async (_label, input, message) => {
@@ -158,7 +158,80 @@ describe('projects', () => {
       },
     );
     expect(error).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
-    expect(error.message).toMatch(/is not a directory/);
+    expect(error.message).toMatch(/is not allowed: expected an existing directory/);
+  });
+
+  const refusedRoots: [string, string][] = [
+    ['/', '/'],
+    ['/etc', '/etc'],
+    ['a missing directory inside /etc', '/etc/definitely-not-here'],
+    ['an existing directory inside /usr', '/usr/lib'],
+    ['/root', '/root'],
+    ['/proc/1', '/proc/1'],
+    ['/lib64', '/lib64'],
+    ['/var/tmp', '/var/tmp'],
+  ];
+  it.each(refusedRoots)(
+    'refuses %s as a rootPath, with one message whether it exists or not',
+    async (_l, rootPath) => {
+      const before = await counts();
+      const error = await errorOf(
+        'mutation($input: CreateProjectInput!) { createProject(input: $input) { id } }',
+        { input: { name: 'p', rootPath } },
+      );
+      expect(error.extensions.code).toBe('BAD_USER_INPUT');
+      expect(error.message).toBe(
+        `rootPath "${rootPath}" is not allowed: expected an existing directory that is not / or a system directory (/bin /boot /dev /etc /lib* /proc /root /run /sbin /sys /usr /var)`,
+      );
+      expect(await counts()).toEqual(before);
+    },
+  );
+
+  it('judges a rootPath after resolving symlinks: a link to /etc is refused like /etc', async () => {
+    const link = join(root, 'to-etc');
+    await symlink('/etc', link);
+    const error = await errorOf(
+      'mutation($input: CreateProjectInput!) { createProject(input: $input) { id } }',
+      { input: { name: 'p', rootPath: link } },
+    );
+    expect(error.extensions.code).toBe('BAD_USER_INPUT');
+    expect(error.message).toMatch(/is not allowed/);
+  });
+});
+
+describe('AGENTFORGE_PROJECTS_ROOT', () => {
+  it('accepts roots inside the listed directories only, judged after resolving symlinks', async () => {
+    const allowed = await mkdtemp(join(tmpdir(), 'agentforge-allowed-'));
+    const other = await mkdtemp(join(tmpdir(), 'agentforge-other-'));
+    await mkdir(join(allowed, 'shop'));
+    await symlink(other, join(allowed, 'sneaky'));
+    const limited = await startTestApp({
+      AGENTFORGE_RUNNER: 'off',
+      AGENTFORGE_PROJECTS_ROOT: `/nowhere:${allowed}`,
+    });
+    try {
+      const ok = await limited.gql(CreateProjectDocument, {
+        input: { name: 'shop', rootPath: join(allowed, 'shop') },
+      });
+      expect(ok.createProject.rootPath).toBe(join(allowed, 'shop'));
+      for (const rootPath of [
+        other,
+        join(allowed, 'sneaky'),
+        join(allowed, 'missing'),
+        join(other, 'missing'),
+      ]) {
+        const { body } = await limited.post({
+          query: 'mutation($input: CreateProjectInput!) { createProject(input: $input) { id } }',
+          variables: { input: { name: 'p', rootPath } },
+        });
+        expect(body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
+        expect(body.errors[0].message).toBe(
+          `rootPath "${rootPath}" is not allowed: expected an existing directory that is not / or a system directory (/bin /boot /dev /etc /lib* /proc /root /run /sbin /sys /usr /var) and is inside AGENTFORGE_PROJECTS_ROOT (/nowhere:${allowed})`,
+        );
+      }
+    } finally {
+      await limited.close();
+    }
   });
 });
 
@@ -194,6 +267,40 @@ describe('deployments', () => {
       },
       /env name "A" appears more than once/,
     ],
+    ...[
+      'PORT',
+      'HOST',
+      'PATH',
+      'HOME',
+      'NODE_OPTIONS',
+      'LD_PRELOAD',
+      'LD_LIBRARY_PATH',
+      'DYLD_INSERT_LIBRARIES',
+    ].map((name): [string, Partial<CreateDeploymentInput>, RegExp] => [
+      `the env name ${name}`,
+      { env: [{ name, value: 'x' }] },
+      new RegExp(
+        `env name "${name}" is not allowed .*refused are PORT, HOST, PATH, HOME, NODE_OPTIONS, LD_\\* and DYLD_\\*`,
+      ),
+    ]),
+    [
+      'an env over 128 KiB in all',
+      { env: [0, 1, 2].map((i) => ({ name: `BIG_${i}`, value: 'x'.repeat(50_000) })) },
+      /env is 1500\d\d bytes .*expected at most 131072 bytes \(128 KiB\) in all/,
+    ],
+    [
+      'memoryLimitMb under 32',
+      { memoryLimitMb: 31 },
+      /memoryLimitMb is 31: expected a whole number of MB from 32 to/,
+    ],
+    ['pidsLimit under 8', { pidsLimit: 7 }, /pidsLimit is 7: expected a whole number from 8 to/],
+    ['cpuLimit of 0', { cpuLimit: 0 }, /cpuLimit is 0: expected a number of cores above 0 and at most \d+/],
+    ['a negative cpuLimit', { cpuLimit: -1 }, /cpuLimit is -1: expected a number of cores above 0/],
+    [
+      'cpuLimit above the host cores',
+      { cpuLimit: 4096 },
+      /cpuLimit is 4096: .*at most \d+ \(this host's cores\)/,
+    ],
     [
       'healthCheckPath without /',
       { healthCheckPath: 'health' },
@@ -220,6 +327,20 @@ describe('deployments', () => {
     expect(error.extensions.code).toBe('BAD_USER_INPUT');
     expect(error.message).toMatch(message);
     expect(await counts()).toEqual(before);
+  });
+
+  it('fills in the default limits and keeps the ones given', async () => {
+    // A project of its own: the depth test below walks every deployment of this file's project.
+    const other = await app.gql(CreateProjectDocument, {
+      input: { name: 'limits', rootPath: await mkdtemp(join(tmpdir(), 'agentforge-limits-')) },
+    });
+    const input = { projectId: other.createProject.id, serviceName: 'api', servicePath: 'api' };
+    const defaults = await app.gql(CreateDeploymentDocument, { input });
+    expect(defaults.createDeployment).toMatchObject({ memoryLimitMb: 512, cpuLimit: 1, pidsLimit: 256 });
+    const given = await app.gql(CreateDeploymentDocument, {
+      input: { ...input, memoryLimitMb: 32, cpuLimit: 0.25, pidsLimit: 8 },
+    });
+    expect(given.createDeployment).toMatchObject({ memoryLimitMb: 32, cpuLimit: 0.25, pidsLimit: 8 });
   });
 
   it('accepts a path that does not exist yet and a symlink that stays inside', async () => {

@@ -85,6 +85,8 @@ export async function stageContext(
     runnerId: randomUUID(),
     serviceDir: service.serviceDir,
     servicePath: service.servicePath,
+    rootPath: service.serviceDir,
+    limits: config.defaultLimits,
     env,
     baseEnv: {},
     healthCheckPath: null,

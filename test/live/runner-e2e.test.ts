@@ -36,12 +36,15 @@ describe('workloadLogs through the runner', () => {
       },
     );
     const sub = collectLogs(h.app.sdk, created.id);
-    await waitFor(h.app, created.id, () => sub.messages.some((m) => m.startsWith('line 5000 ')), 8000).catch(
-      (e) => {
-        console.log('GOT', sub.seqs.length, sub.seqs.slice(-3), sub.messages.slice(0, 14));
-        throw e;
-      },
-    );
+    await waitFor(
+      h.app,
+      created.id,
+      () => sub.messages.some((m) => m.startsWith('line 5000 ')),
+      30_000,
+    ).catch((e) => {
+      console.log('GOT', sub.seqs.length, sub.seqs.slice(-3), sub.messages.slice(0, 14));
+      throw e;
+    });
     const { stopWorkload } = await h.app.gql(StopWorkloadDocument, { id: created.id });
     expect(stopWorkload.stage).toBe('stopped');
     await Promise.all([sub.done, updates]);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StopWorkloadDocument } from '../../sdk/index.ts';
 import {
+  cgroupPids,
   gone,
   type Harness,
   isAlive,
@@ -21,12 +22,16 @@ beforeAll(async () => {
 });
 afterAll(() => h?.close());
 
-/** Waits until the slow build printed its pids, and returns them. */
+/**
+ * Waits until the slow build printed its pids, and returns the host pids of
+ * the build's processes (the sandbox numbers them its own way): those in
+ * the workload's cgroup.
+ */
 async function buildPids(id: string): Promise<number[]> {
   await waitFor(h.app, id, (w) => terminal(w) || w.stage === 'build');
   for (let i = 0; i < 600; i++) {
     const line = (await logsOf(h.app, id)).find((l) => l.message.startsWith('build pid '));
-    if (line) return [...line.message.matchAll(/\d+/g)].map((m) => Number(m[0]));
+    if (line) return cgroupPids(id);
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error('the slow build never printed its pids');
@@ -37,6 +42,8 @@ describe('cancel and shutdown', () => {
     await h.startRunner();
     const created = await h.createWorkload(await h.deploy('slow-build'));
     const pids = await buildPids(created.id);
+    // The sandbox's first process, npm, the build and its child at least.
+    expect(pids.length).toBeGreaterThanOrEqual(3);
     expect(pids.every(isAlive)).toBe(true);
 
     const { stopWorkload } = await h.app.gql(StopWorkloadDocument, { id: created.id });

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,9 +11,9 @@ import { Runner } from '../../runner/runner.ts';
 import { baseServiceEnv } from '../../runner/service-env.ts';
 import {
   CreateDeploymentDocument,
+  type CreateDeploymentInput,
   CreateProjectDocument,
   CreateWorkloadDocument,
-  type Executor,
   WorkloadDocument,
   type WorkloadFieldsFragment,
   WorkloadLogsDocument,
@@ -44,13 +44,13 @@ export interface Harness {
     executors?: ExecutorRegistry,
     logger?: Logger,
   ): Promise<Runner>;
-  deploy(
-    servicePath: string,
-    options?: { healthCheckPath?: string; env?: { name: string; value: string }[]; executor?: Executor },
-  ): Promise<string>;
+  deploy(servicePath: string, options?: DeployOptions): Promise<string>;
   createWorkload(deploymentId: string): Promise<WorkloadFieldsFragment>;
   close(): Promise<void>;
 }
+
+/** CreateDeploymentInput without what the harness fills in. */
+export type DeployOptions = Omit<CreateDeploymentInput, 'projectId' | 'serviceName' | 'servicePath'>;
 
 export async function startHarness(fixtures: string[], env: RunnerEnv): Promise<Harness> {
   const app = await startTestApp({ AGENTFORGE_RUNNER: 'off', ...env });
@@ -158,4 +158,39 @@ export async function gone(pid: number, boundMs = 5_000): Promise<boolean> {
     await sleep(20);
   }
   return true;
+}
+
+/**
+ * Every process below `pid` on this host (through /proc's children lists).
+ * A sandboxed service reports its pids as its own pid namespace numbers
+ * them; these are the host's.
+ */
+export function descendantsOf(pid: number): number[] {
+  const found: number[] = [];
+  const queue = [pid];
+  while (queue.length) {
+    const current = queue.shift()!;
+    let children: string[] = [];
+    try {
+      children = readFileSync(`/proc/${current}/task/${current}/children`, 'utf8').split(' ').filter(Boolean);
+    } catch {}
+    for (const child of children) {
+      found.push(Number(child));
+      queue.push(Number(child));
+    }
+  }
+  return found;
+}
+
+/** The host pids in a local workload's cgroup (v2 or v1), or [] when it has none. */
+export function cgroupPids(workloadId: string): number[] {
+  const v2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
+  const file = v2
+    ? `/sys/fs/cgroup/agentforge/${workloadId}/cgroup.procs`
+    : `/sys/fs/cgroup/pids/agentforge/${workloadId}/cgroup.procs`;
+  try {
+    return readFileSync(file, 'utf8').split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
 }

@@ -3,7 +3,6 @@ export * from './project.ts';
 export * from './runner.ts';
 export * from './workload.ts';
 export * from './workload-log.ts';
-export * from './workload-resource.ts';
 export * from './workload-stage.ts';
 
 import { DeploymentSchema } from './deployment.ts';
@@ -11,7 +10,6 @@ import { ProjectSchema } from './project.ts';
 import { RunnerSchema } from './runner.ts';
 import { WorkloadSchema } from './workload.ts';
 import { WorkloadLogSchema } from './workload-log.ts';
-import { WorkloadResourceSchema } from './workload-resource.ts';
 import { WorkloadStageSchema } from './workload-stage.ts';
 
 export const entities = [
@@ -21,5 +19,4 @@ export const entities = [
   WorkloadSchema,
   WorkloadLogSchema,
   WorkloadStageSchema,
-  WorkloadResourceSchema,
 ];

@@ -36,6 +36,24 @@ export const WorkloadSchema = defineEntity({
       .nullable()
       .deleteRule('set null')
       .index(),
+    /** The workload this one restarts (restart policy); null for one a client created. */
+    // A getter: the schema refers to itself, so the target is read once it exists.
+    restartOf: () =>
+      p.manyToOne(WorkloadSchema).mapToPk().fieldName('restart_of').nullable().deleteRule('set null').index(),
+    /** 1 for a workload a client created, one more for each restart of it. */
+    attempt: p.integer().default(1),
+    /** Restarts in a row before this one that count towards maxRestarts (reset after 10 min of running). */
+    restartCount: p.integer().default(0),
+    /** No runner claims it before this time (a restart's backoff). */
+    scheduledAt: p.datetime().columnType('timestamptz').nullable(),
+    /** The last resource sample while running (runner/resources). */
+    cpuPercent: p.double().nullable(),
+    /** Cumulative CPU time at the last sample, in seconds (a counter, for the metrics). */
+    cpuSeconds: p.double().nullable(),
+    memoryBytes: p.double().nullable(),
+    pids: p.integer().nullable(),
+    sampledAt: p.datetime().columnType('timestamptz').nullable(),
+    peakMemoryBytes: p.double().nullable(),
     /** Last log `seq` handed out; the log writer reserves ranges from it. */
     logSeq: p.integer().default(0),
     ...timestamps(p),
