@@ -19,7 +19,7 @@ import {
   WorkloadUpdatedDocument,
 } from '../sdk/index.ts';
 import type { Benchmark, BenchResult } from './harness.ts';
-import { startApiProcess } from './live-logs.ts';
+import { API_TOKEN, startApiProcess } from './live-logs.ts';
 import { median } from './stats.ts';
 
 /**
@@ -138,7 +138,7 @@ const bench: Benchmark = {
       },
     });
     const { url } = server;
-    const sdk = createSdk({ url });
+    const sdk = createSdk({ url, token: API_TOKEN });
     const repositories: string[] = [];
     try {
       const { createProject } = await sdk.request(CreateProjectDocument, { input: { name: 'b3', rootPath } });

@@ -22,6 +22,7 @@ import {
 import { createNotifyHub } from '../src/live/notify-hub.ts';
 import { buildApp } from '../src/server.ts';
 import type { Benchmark } from './harness.ts';
+import { API_TOKEN } from './live-logs.ts';
 import { median } from './stats.ts';
 
 const RUNS = 21;
@@ -57,12 +58,12 @@ const bench: Benchmark = {
     const from = 20000 + Math.floor(Math.random() * 99) * 100;
     const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', WORKLOAD_PORT_RANGE: `${from}-${from + 99}` });
     const live = createNotifyHub(db);
-    const app = buildApp({ config, db, live });
+    const app = buildApp({ config, apiToken: API_TOKEN, db, live });
     const { url: apiUrl } = await app.start();
     // The runner as shipped: every command in the sandbox (bubblewrap + cgroup + working copy).
     let runner = new Runner({ config, databaseUrl: url, baseEnv: baseServiceEnv(process.env) });
     await runner.start();
-    const sdk = createSdk({ url: apiUrl });
+    const sdk = createSdk({ url: apiUrl, token: API_TOKEN });
     const root = await mkdtemp(join(tmpdir(), 'agentforge-b3-'));
     const listener = new pg.Client({ connectionString: url });
     await listener.connect();

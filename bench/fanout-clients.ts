@@ -22,6 +22,7 @@ export interface Followers {
   close(): void;
 }
 
+const CONNECT_WAVE = 50;
 const SUBSCRIPTION = 'subscription ($id: ID!) { workloadLogs(workloadId: $id) { seq message } }';
 /** How graphql-ws frames an entry of this subscription (id "1"): the fast path reads just seq and message. */
 const ENTRY_PREFIX = '{"id":"1","type":"next","payload":{"data":{"workloadLogs":{"seq":';
@@ -33,6 +34,7 @@ export async function followMany(
   workloadId: string,
   count: number,
   events: FollowerEvents,
+  token?: string,
 ): Promise<Followers> {
   const url = apiUrl.replace(/^http/, 'ws');
   const sockets: RawWebSocket[] = [];
@@ -48,8 +50,10 @@ export async function followMany(
     end.catch(() => {});
     ended.push(end);
     let acked!: () => void;
-    const subscribed = new Promise<void>((resolve) => {
+    let refused!: (error: Error) => void;
+    const subscribed = new Promise<void>((resolve, reject) => {
       acked = resolve;
+      refused = reject;
     });
     let completed = false;
     const ws = await openRawWebSocket(url, 'graphql-transport-ws', {
@@ -79,16 +83,27 @@ export async function followMany(
         } else if (message.type !== 'pong') rejectEnd(new Error(`follower ${index}: ${text}`));
       },
       onClose(code, reason) {
-        if (!completed)
-          rejectEnd(new Error(`follower ${index} closed (${code} ${reason}) before completing`));
+        const error = new Error(`follower ${index} closed (${code} ${reason}) before completing`);
+        refused(error);
+        if (!completed) rejectEnd(error);
       },
-      onError: (error) => rejectEnd(error),
+      onError: (error) => {
+        refused(error);
+        rejectEnd(error);
+      },
     });
     sockets.push(ws);
-    ws.send(JSON.stringify({ type: 'connection_init', payload: {} }));
+    ws.send(
+      JSON.stringify({ type: 'connection_init', payload: token ? { authorization: `Bearer ${token}` } : {} }),
+    );
     await subscribed;
   };
-  await Promise.all(Array.from({ length: count }, (_, index) => follow(index)));
+  // In waves: a thousand handshakes at once on a loaded machine can keep a socket's connection_init
+  // waiting past graphql-ws's connection timeout (the server then closes it).
+  for (let from = 0; from < count; from += CONNECT_WAVE) {
+    const wave = Array.from({ length: Math.min(CONNECT_WAVE, count - from) }, (_, i) => follow(from + i));
+    await Promise.all(wave);
+  }
   return {
     done: Promise.all(ended).then(() => undefined),
     close() {

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
@@ -12,6 +12,9 @@ import { buildApp } from '../src/server.ts';
 /** Shared set-up of the log benchmarks (B1, B2, B4): a printer, a workload, an API, subscribers. */
 
 export const PRINTER = fileURLToPath(new URL('../test/fixtures/log-printer/print.mjs', import.meta.url));
+
+/** The token of every API a benchmark starts (clients present it like any client). */
+export const API_TOKEN = randomBytes(32).toString('base64url');
 
 export const now = () => performance.timeOrigin + performance.now();
 
@@ -57,9 +60,14 @@ export async function startApi(
 ): Promise<{ db: Database; sdk: Sdk; url: string; stop(): Promise<void> }> {
   const db = await openDatabase(url, { migrate: false });
   const live = createNotifyHub(db);
-  const app = buildApp({ config: loadConfig({ HOST: '127.0.0.1', PORT: '0' }), db, live });
+  const app = buildApp({
+    config: loadConfig({ HOST: '127.0.0.1', PORT: '0' }),
+    apiToken: API_TOKEN,
+    db,
+    live,
+  });
   const started = await app.start();
-  const sdk = createSdk({ url: started.url });
+  const sdk = createSdk({ url: started.url, token: API_TOKEN });
   return {
     db,
     sdk,
@@ -109,6 +117,7 @@ export async function startApiProcess(
       PORT: '0',
       HOST: '127.0.0.1',
       AGENTFORGE_RUNNER: options.runner ? 'on' : 'off',
+      AGENTFORGE_API_TOKEN: API_TOKEN,
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'inherit'],

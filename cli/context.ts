@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { createSdk, type Sdk } from '../sdk/index.ts';
 import { CliError } from './errors.ts';
 import { createOutput, type Output } from './output/terminal.ts';
+import { tokenFromDataDir } from './token.ts';
 
 export const DEFAULT_API_URL = 'http://127.0.0.1:4000/graphql';
 
@@ -10,6 +11,7 @@ export interface GlobalOptions {
   api: string;
   token?: string;
   json?: boolean;
+  raw?: boolean;
 }
 
 /** What a command runs with: a typed SDK client for its API and an output. */
@@ -48,9 +50,15 @@ export function action<O>(fn: Action<O>) {
     const args = params.slice(0, -2) as string[];
     const globals = command.optsWithGlobals<GlobalOptions>();
     const api = checkUrl(globals.api);
-    const connect = () => createSdk({ url: api, token: globals.token });
+    const token = globals.token || tokenFromDataDir();
+    const connect = () => createSdk({ url: api, token });
     const sdk = connect();
-    const ctx: CliContext = { api, sdk, connect, output: createOutput({ json: Boolean(globals.json) }) };
+    const ctx: CliContext = {
+      api,
+      sdk,
+      connect,
+      output: createOutput({ json: Boolean(globals.json), raw: Boolean(globals.raw) }),
+    };
     try {
       process.exitCode = (await fn(ctx, options, ...args)) ?? 0;
     } finally {

@@ -4,12 +4,13 @@ import {
   type Sdk,
   SdkError,
   type WorkloadFieldsFragment,
-  WorkloadLogsStreamDocument,
+  WorkloadLogBatchesDocument,
   WorkloadUpdatedDocument,
 } from '../sdk/index.ts';
 
 /**
- * Follows one workload over graphql-ws: its log (workloadLogs) and its state
+ * Follows one workload over graphql-ws: its log (workloadLogBatches: many
+ * entries per message) and its state
  * (workloadUpdated), on one connection. When the connection drops it opens a
  * new one and resumes the log with `after: <last seq seen>`, so no entry is
  * shown twice and none is missed; a run of failed attempts longer than
@@ -99,13 +100,16 @@ async function attempt(options: FollowOptions, state: FollowState): Promise<Work
   };
   try {
     const logs = sdk.subscribe(
-      WorkloadLogsStreamDocument,
+      WorkloadLogBatchesDocument,
       { workloadId: options.workloadId, after: state.lastSeq > 0 ? state.lastSeq : null },
-      ({ workloadLogs: entry }) => {
-        if (entry.seq <= state.lastSeq) return;
-        state.lastSeq = entry.seq;
-        options.onLog(entry);
-        deliver();
+      ({ workloadLogBatches: entries }) => {
+        for (const entry of entries) {
+          if (entry.seq <= state.lastSeq) continue;
+          state.lastSeq = entry.seq;
+          options.onLog(entry);
+          // A stage change between two entries of a batch is shown between them.
+          deliver();
+        }
       },
       stop.signal,
     );

@@ -19,8 +19,17 @@ export function buildProgram(): Command {
         .env('AGENTFORGE_API_URL')
         .default(DEFAULT_API_URL),
     )
-    .addOption(new Option('--token <token>', 'API token (Bearer)').env('AGENTFORGE_API_TOKEN'))
+    .addOption(
+      new Option(
+        '--token <token>',
+        'API token (default: the api-token file in AGENTFORGE_DATA_DIR or .data)',
+      ).env('AGENTFORGE_API_TOKEN'),
+    )
     .option('--json', 'print JSON (JSON lines for streams) instead of text')
+    .option(
+      '--raw',
+      'print log messages as stored (on a terminal, their control characters are shown escaped)',
+    )
     .addHelpText(
       'after',
       `

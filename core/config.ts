@@ -1,4 +1,5 @@
 import { isAbsolute, join, resolve } from 'node:path';
+import { MIN_API_TOKEN_LENGTH } from './api-token.ts';
 
 /**
  * Settings read from the environment (docs/contract.md, "Settings"). Parsed once, validated,
@@ -8,7 +9,10 @@ export interface Config {
   databaseUrl: string | undefined;
   host: string;
   port: number;
+  /** AGENTFORGE_API_TOKEN; unset: the API generates one in the data directory (see api-token.ts). */
   apiToken: string | undefined;
+  /** Origins besides the server's own that browsers may call it from (AGENTFORGE_CORS_ORIGINS). */
+  corsOrigins: string[];
   runnerEnabled: boolean;
   runnerConcurrency: number;
   portRange: { from: number; to: number };
@@ -30,6 +34,10 @@ export interface Config {
   projectsRoots: string[];
   /** Limits a deployment gets when it names none (AGENTFORGE_DEFAULT_MEMORY_MB/CPUS/PIDS). */
   defaultLimits: Limits;
+  /** Bytes of output stored per workload; later output is counted, not stored. */
+  logMaxBytes: number;
+  /** Days the log of an ended workload is kept (0: for ever). */
+  logRetentionDays: number;
 }
 
 /** Resource limits of a deployment's workloads. MB means MiB. */
@@ -97,12 +105,40 @@ function projectsRoots(raw: string | undefined): string[] {
   return roots.map((root) => resolve(root));
 }
 
+function corsOrigins(raw: string | undefined): string[] {
+  const origins: string[] = [];
+  for (const item of (raw ?? '').split(',')) {
+    const value = item.trim();
+    if (value === '') continue;
+    let url: URL | undefined;
+    try {
+      url = new URL(value);
+    } catch {}
+    if (
+      !url ||
+      (url.protocol !== 'http:' && url.protocol !== 'https:') ||
+      url.origin !== value.replace(/\/$/, '')
+    ) {
+      throw new ConfigError(
+        `AGENTFORGE_CORS_ORIGINS must be a comma-separated list of origins such as https://app.example:8443, got "${value}"`,
+      );
+    }
+    origins.push(url.origin);
+  }
+  return origins;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const host = env.HOST || '127.0.0.1';
   const apiToken = env.AGENTFORGE_API_TOKEN || undefined;
   if (!apiToken && !isLoopback(host)) {
     throw new ConfigError(
-      `HOST=${host} is not a loopback address; set AGENTFORGE_API_TOKEN to serve beyond this machine`,
+      `HOST=${host} is not a loopback address; set AGENTFORGE_API_TOKEN to serve beyond this machine (the generated token is for a local install)`,
+    );
+  }
+  if (apiToken && apiToken.length < MIN_API_TOKEN_LENGTH) {
+    throw new ConfigError(
+      `AGENTFORGE_API_TOKEN is ${apiToken.length} characters long: expected at least ${MIN_API_TOKEN_LENGTH} (e.g. openssl rand -base64 32)`,
     );
   }
   const networkMode = env.DOCKER_NETWORK_MODE || 'bridge';
@@ -131,6 +167,7 @@ export function loadConfig(env: Env = process.env): Config {
     host,
     port: int(env, 'PORT', 4000, 0, 65535),
     apiToken,
+    corsOrigins: corsOrigins(env.AGENTFORGE_CORS_ORIGINS),
     runnerEnabled: ['on', '1', 'true'].includes(runner),
     runnerConcurrency: int(env, 'RUNNER_CONCURRENCY', 4, 1, 256),
     portRange: portRange(env.WORKLOAD_PORT_RANGE),
@@ -156,5 +193,7 @@ export function loadConfig(env: Env = process.env): Config {
       cpus: positiveNumber(env, 'AGENTFORGE_DEFAULT_CPUS', 1, 1024),
       pids: int(env, 'AGENTFORGE_DEFAULT_PIDS', 256, LIMIT_RANGES.pids.min, LIMIT_RANGES.pids.max),
     },
+    logMaxBytes: int(env, 'AGENTFORGE_LOG_MAX_BYTES', 256 * 1024 * 1024, 1024, Number.MAX_SAFE_INTEGER),
+    logRetentionDays: int(env, 'AGENTFORGE_LOG_RETENTION_DAYS', 30, 0, 36_500),
   };
 }

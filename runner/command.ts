@@ -1,7 +1,6 @@
 import type { StageContext } from './executors/types.ts';
 import { outOfMemoryMessage, StageError } from './executors/types.ts';
 import { describeExit, type GroupProcess, SpawnError, signalProcess } from './process-group.ts';
-import { pipeByStage } from './stage-output.ts';
 
 /** The workload was cancelled while a command ran; the stage code turns this into the cancel message. */
 export class CancelledError extends Error {
@@ -38,8 +37,8 @@ export async function runCommand(
   const onAbort = () => signalProcess(proc, 'SIGKILL');
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   const output = Promise.all([
-    pipeByStage(ctx.log, proc.child.stdout, 'info', ctx.stage),
-    pipeByStage(ctx.log, proc.child.stderr, 'warn', ctx.stage),
+    ctx.log.pipe(proc.child.stdout, ctx.stage, 'info'),
+    ctx.log.pipe(proc.child.stderr, ctx.stage, 'warn'),
   ]);
   try {
     const exit = await proc.exited;

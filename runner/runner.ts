@@ -20,6 +20,7 @@ import { parseWorkloadUpdate, WORKLOAD_UPDATED_CHANNEL, type WorkloadRow } from 
 import { removeOrphanContainers } from './executors/docker-orphans.ts';
 import { createExecutors, type ExecutorRegistry } from './executors/index.ts';
 import { NotificationListener } from './listener.ts';
+import { LogRetention } from './log-retention.ts';
 import { ResourceSampler } from './resources/sampler.ts';
 import { sweepLeftovers } from './sandbox/leftovers.ts';
 import { swappablePool } from './swappable-pool.ts';
@@ -38,6 +39,8 @@ export interface RunnerOptions {
   heartbeatMs?: number;
   /** The process's logger; the runner logs through a child carrying its `runnerId`. */
   logger?: Logger;
+  /** Time between two sweeps of the log retention (default 10 minutes; the first runs at start). */
+  logRetentionEveryMs?: number;
 }
 
 const ORPHAN_SWEEP_EVERY = 15;
@@ -70,6 +73,7 @@ export class Runner {
   private readonly logger: Logger;
   private readonly sampler: ResourceSampler;
   private readonly log: (line: string) => void;
+  private readonly retention: LogRetention;
 
   constructor(private readonly options: RunnerOptions) {
     this.pool = this.createPool();
@@ -78,6 +82,11 @@ export class Runner {
     this.executors = options.executors ?? createExecutors();
     this.logger = (options.logger ?? silentLogger).child({ runnerId: this.id });
     this.log = lineWriter(this.logger);
+    this.retention = new LogRetention(this.sharedPool, {
+      days: options.config.logRetentionDays,
+      ...(options.logRetentionEveryMs ? { everyMs: options.logRetentionEveryMs } : {}),
+      report: (what, error) => this.report(what, error),
+    });
     this.sampler = new ResourceSampler(this.sharedPool, (what, error) => this.report(what, error));
   }
 
@@ -92,6 +101,7 @@ export class Runner {
     await this.sweepOrphans();
     await this.startLoop();
     this.heartbeatTimer = setInterval(() => this.beat(), this.options.heartbeatMs ?? 2_000);
+    this.retention.start();
     this.log(`Runner ${this.id} started (concurrency ${this.concurrency})`);
   }
 
@@ -103,6 +113,7 @@ export class Runner {
     if (this.state !== 'started') return;
     this.state = 'stopping';
     clearInterval(this.heartbeatTimer);
+    await this.retention.stop();
     for (const timer of this.restartTimers) clearTimeout(timer);
     this.restartTimers.clear();
     await this.restarting;

@@ -84,7 +84,7 @@ export class WorkloadJob {
   ) {
     this.id = claim.workload.id;
     this.stage = claim.workload.stage;
-    this.sink = createLogWriter(deps.pool, this.id);
+    this.sink = createLogWriter(deps.pool, this.id, { maxBytes: deps.config.logMaxBytes });
     this.workloadLogger = deps.logger.child({
       workloadId: this.id,
       deploymentId: claim.workload.deploymentId,

@@ -1,2 +1,3 @@
 export * from './client.ts';
+export * from './follow-logs.ts';
 export * from './generated/graphql.ts';

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../core/config.ts';
 import type { Database } from '../core/db/database.ts';
 import type { LiveHub } from './live/hub.ts';
+import type { LogBudget } from './log-budget.ts';
 import type { Loaders } from './services/loaders.ts';
 
 /**
@@ -14,4 +15,6 @@ export interface Context {
   em: EntityManager;
   live: LiveHub;
   loaders: Loaders;
+  /** Log entries this response may still carry. */
+  logBudget: LogBudget;
 }

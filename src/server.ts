@@ -1,32 +1,35 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
-import { GraphQLError } from 'graphql';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
-import { WebSocketServer } from 'ws';
 import type { Config } from '../core/config.ts';
+import { isLoopback } from '../core/config.ts';
 import type { Database } from '../core/db/database.ts';
 import { type Logger, silentLogger } from '../core/logger.ts';
-import { isAuthorized } from './auth.ts';
+import { credentialOf } from './auth.ts';
 import type { Context } from './context.ts';
 import { unauthenticated } from './errors.ts';
-import { serveGraphqlWs } from './live/graphql-ws-server.ts';
+import { armorPlugins } from './front-door/armor.ts';
+import { FrontDoor, refuse } from './front-door/gate.ts';
+import { graphiqlPage } from './front-door/graphiql-page.ts';
+import { MAX_HTTP_CONNECTIONS, MAX_REQUEST_BODY_BYTES } from './limits.ts';
 import type { LiveHub } from './live/hub.ts';
-import { SENDS_BATCHES, shareSubscriptionExecution } from './live/shared-execution.ts';
+import { shareSubscriptionExecution } from './live/shared-execution.ts';
+import { LogBudget } from './log-budget.ts';
 import { metricsPlugins } from './metrics/endpoint.ts';
 import { restError } from './rest/errors.ts';
 import { restPlugin } from './rest/plugin.ts';
 import { REST_BASE } from './rest/routes.ts';
 import { schema } from './schema/index.ts';
 import { createLoaders } from './services/loaders.ts';
+import { serveWebSockets } from './ws-endpoint.ts';
 
 export const GRAPHQL_PATH = '/graphql';
-/** Queries nested deeper than this are refused at validation. */
-export const MAX_QUERY_DEPTH = 15;
+export { MAX_QUERY_DEPTH } from './limits.ts';
 
 export interface App {
   /** Listens on config.host:config.port (0 picks a free port). */
-  start(): Promise<{ url: string; port: number }>;
+  start(): Promise<{ url: string; port: number; signInUrl: string }>;
   /** Closes every HTTP and WebSocket connection it accepted. */
   stop(): Promise<void>;
   server: Server;
@@ -34,6 +37,8 @@ export interface App {
 
 export interface AppOptions {
   config: Config;
+  /** The token every request must prove it holds (see core/api-token.ts). */
+  apiToken: string;
   db: Database;
   live: LiveHub;
   /** The process's logger (default: none). */
@@ -41,13 +46,15 @@ export interface AppOptions {
 }
 
 /**
- * Refuses HTTP requests without the configured bearer token (GraphiQL's page
- * itself is public). Every path is behind it: GraphQL, REST and /metrics.
+ * Refuses requests that hold neither the bearer token nor the session
+ * cookie (UNAUTHENTICATED, 401). GraphiQL's page itself is public: it holds
+ * nothing, and its requests carry the cookie. Every other path is behind
+ * it: GraphQL, REST and /metrics.
  */
-function authPlugin(token: string | undefined): Plugin {
+function authPlugin(token: string): Plugin {
   return {
     onRequest({ request, url, endResponse, fetchAPI }) {
-      if (isAuthorized(token, request.headers.get('authorization'))) return;
+      if (credentialOf(token, request.headers)) return;
       const accept = request.headers.get('accept') ?? '';
       if (request.method === 'GET' && accept.includes('text/html') && url.pathname === GRAPHQL_PATH) return;
       const error = unauthenticated();
@@ -70,40 +77,31 @@ function authPlugin(token: string | undefined): Plugin {
   };
 }
 
-/**
- * The depth limit as a GraphQL validation rule, so a deep query fails like
- * any invalid one (GRAPHQL_VALIDATION_FAILED), over HTTP and WebSocket alike.
- */
-function depthLimitPlugin(): Plugin {
-  const rule = maxDepthRule({
-    n: MAX_QUERY_DEPTH,
-    ignoreIntrospection: true,
-    exposeLimits: true,
-    // Report as a validation error instead of throwing out of validation.
-    propagateOnRejection: false,
-    onReject: [
-      (context, error) =>
-        context?.reportError(new GraphQLError(error.message.replace(/^Syntax Error: /, ''))),
-    ],
-  });
-  return {
-    onValidate({ addValidationRule }) {
-      addValidationRule(rule);
-    },
-  };
-}
-
-export function buildApp({ config, db, live, logger = silentLogger }: AppOptions): App {
+export function buildApp({ config, apiToken, db, live, logger = silentLogger }: AppOptions): App {
   const log = logger.child({ component: 'api' });
+  const frontDoor = new FrontDoor({
+    token: apiToken,
+    loopback: isLoopback(config.host),
+    corsOrigins: config.corsOrigins,
+  });
+  const graphiql = graphiqlPage();
   // The REST plugin runs documents through this yoga instance, made just below.
-  let yogaInstance: YogaServerInstance<{ authorized?: boolean }, Context> | undefined;
-  const yoga = createYoga<{ authorized?: boolean }, Context>({
+  let yogaInstance: YogaServerInstance<Record<string, unknown>, Context> | undefined;
+  const yoga = createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
     landingPage: false,
     graphiql: { title: 'AgentForge', subscriptionsProtocol: 'WS' },
+    renderGraphiQL: graphiql.render,
+    // Same origin only: a foreign Origin gets no CORS headers, so a browser shows its page nothing.
+    cors: (request) => {
+      const origin = request.headers.get('origin');
+      const host = request.headers.get('host') ?? undefined;
+      if (!origin || !frontDoor.isAllowedOrigin(origin, host)) return false;
+      return { origin: [origin], credentials: true, methods: ['GET', 'POST'] };
+    },
     maskedErrors: true,
-    maxRequestBodySize: 1_000_000,
+    maxRequestBodySize: MAX_REQUEST_BODY_BYTES,
     logging: {
       debug: () => {},
       info: () => {},
@@ -117,68 +115,44 @@ export function buildApp({ config, db, live, logger = silentLogger }: AppOptions
       },
     },
     plugins: [
-      authPlugin(config.apiToken),
+      authPlugin(apiToken),
+      // A form or multipart POST (which a browser sends cross-origin without asking) executes nothing.
+      useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }),
+      ...armorPlugins(),
       ...metricsPlugins(db.pool),
       restPlugin(schema, () => yogaInstance!),
-      depthLimitPlugin(),
+      graphiql.plugin,
       shareSubscriptionExecution(),
     ],
     context: () => {
       const em = db.orm.em.fork();
-      return { config, db, em, live, loaders: createLoaders(db.pool, em) };
+      return { config, db, em, live, loaders: createLoaders(db.pool, em), logBudget: new LogBudget() };
     },
   });
 
   yogaInstance = yoga;
-  const server = createServer(yoga);
-  // No per-message deflate: the graphql-ws adapter writes prebuilt frames of shared results.
-  const wsServer = new WebSocketServer({ server, path: GRAPHQL_PATH, perMessageDeflate: false });
-
-  // graphql-ws goes through yoga's envelop, so WebSocket operations get the
-  // same plugins (depth limit, masking), validation and context as HTTP.
-  const wsHandle = serveGraphqlWs<Record<string, unknown>, { authorized: boolean }>(
-    {
-      onConnect: (ctx) => {
-        ctx.extra.authorized =
-          isAuthorized(config.apiToken, ctx.connectionParams?.authorization) ||
-          isAuthorized(config.apiToken, ctx.extra.request.headers.authorization);
-        return true;
-      },
-      onSubscribe: async (ctx, _id, payload) => {
-        if (!ctx.extra.authorized) return [unauthenticated()];
-        const enveloped = yoga.getEnveloped({
-          ...ctx,
-          req: ctx.extra.request,
-          socket: ctx.extra.socket,
-          params: payload,
-        });
-        let document: ReturnType<typeof enveloped.parse>;
-        try {
-          document = enveloped.parse(payload.query);
-        } catch (error) {
-          if (error instanceof GraphQLError) return [error];
-          throw error;
-        }
-        const errors = enveloped.validate(enveloped.schema, document);
-        if (errors.length > 0) return errors;
-        return {
-          schema: enveloped.schema,
-          operationName: payload.operationName,
-          document,
-          variableValues: payload.variables,
-          // This transport sends each result of a BatchedResults step as its own message.
-          contextValue: Object.assign(await enveloped.contextFactory(), { [SENDS_BATCHES]: true }),
-          rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe },
-        };
-      },
-      execute: (args) => (args.rootValue as { execute: (a: typeof args) => unknown }).execute(args) as never,
-      subscribe: (args) =>
-        (args.rootValue as { subscribe: (a: typeof args) => unknown }).subscribe(args) as never,
-    },
-    wsServer,
-    (error) =>
+  const server = createServer((req, res) => {
+    const refused = frontDoor.checkRequest(req);
+    if (refused) return refuse(res, refused);
+    if (frontDoor.signIn(req, res)) return;
+    if (req.method === 'GET' && (req.url === '/' || req.url === '')) {
+      // The browser's landing page after signing in, until a dashboard is served there.
+      res.writeHead(302, { location: GRAPHQL_PATH });
+      res.end();
+      return;
+    }
+    yoga(req, res);
+  });
+  server.maxConnections = MAX_HTTP_CONNECTIONS;
+  const ws = serveWebSockets({
+    server,
+    path: GRAPHQL_PATH,
+    yoga,
+    token: apiToken,
+    frontDoor,
+    onError: (error) =>
       log.error({ err: error }, `WebSocket: ${error instanceof Error ? error.message : String(error)}`),
-  );
+  });
 
   let stopping: Promise<void> | undefined;
   return {
@@ -193,13 +167,15 @@ export function buildApp({ config, db, live, logger = silentLogger }: AppOptions
       });
       const { port } = server.address() as AddressInfo;
       const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-      return { url: `http://${host}:${port}${GRAPHQL_PATH}`, port };
+      return {
+        url: `http://${host}:${port}${GRAPHQL_PATH}`,
+        port,
+        signInUrl: `http://${host}:${port}/?token=${encodeURIComponent(apiToken)}`,
+      };
     },
     stop() {
       stopping ??= (async () => {
-        for (const client of wsServer.clients) client.close(1001, 'Server shutting down');
-        await wsHandle.dispose();
-        await new Promise<void>((resolve) => wsServer.close(() => resolve()));
+        await ws.close();
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
       })();

@@ -54,7 +54,7 @@ export function registerInspect(workload: Command): void {
         if (logs.length === 0) output.out('No log entries.');
         else {
           output.out(c.bold(`Last ${logs.length} of ${w.logCount} log lines:`));
-          for (const entry of logs) output.out(formatLogLine(entry, c));
+          for (const entry of logs) output.out(formatLogLine(entry, output));
         }
         return 0;
       }),

@@ -51,7 +51,7 @@ function printer(ctx: CliContext, opts: LogsOptions) {
     if (opts.stage && entry.stage !== opts.stage) return;
     if (opts.level && entry.level !== opts.level) return;
     if (ctx.output.json) ctx.output.data(entry);
-    else ctx.output.out(formatLogLine(entry, ctx.output.colors));
+    else ctx.output.out(formatLogLine(entry, ctx.output));
   };
 }
 

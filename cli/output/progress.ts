@@ -55,7 +55,7 @@ function plainView(output: Output): ProgressView {
     update: (w) => show(tracker.fromState(w.stage, w.updatedAt, w.failedStage), w),
     log(entry) {
       show(tracker.fromLog(entry.stage, entry.timestamp));
-      output.out(formatLogLine(entry, output.colors));
+      output.out(formatLogLine(entry, output));
     },
     notice: (message) => output.err(message),
     close: () => {},
@@ -91,7 +91,7 @@ function ttyView(output: Output): ProgressView {
     update: (w) => show(tracker.fromState(w.stage, w.updatedAt, w.failedStage), w),
     log(entry) {
       show(tracker.fromLog(entry.stage, entry.timestamp));
-      output.out(formatLogLine(entry, c));
+      output.out(formatLogLine(entry, output));
     },
     notice: (message) => output.err(c.yellow(message)),
     close() {

@@ -9,6 +9,8 @@ export interface Output {
   /** stdout is a terminal: progress with spinners instead of plain lines. */
   tty: boolean;
   colors: Colors;
+  /** Log messages are printed with their control characters escaped (stdout is a terminal and no --raw). */
+  escapeLogs: boolean;
   out(line: string): void;
   err(line: string): void;
   /** One JSON document (or one JSON line of a stream) on stdout. */
@@ -24,13 +26,14 @@ export function colorEnabled(tty: boolean, env: Env = process.env): boolean {
   return tty && env.TERM !== 'dumb';
 }
 
-export function createOutput(options: { json: boolean }): Output {
+export function createOutput(options: { json: boolean; raw?: boolean }): Output {
   // A pseudo-terminal without a size (columns 0) cannot host a spinner: ora would redraw forever.
   const tty = Boolean(process.stdout.isTTY) && (process.stdout.columns ?? 0) > 0 && !options.json;
   return {
     json: options.json,
     tty,
     colors: pc.createColors(!options.json && colorEnabled(Boolean(process.stdout.isTTY))),
+    escapeLogs: Boolean(process.stdout.isTTY) && !options.raw,
     out: (line) => process.stdout.write(`${line}\n`),
     err: (line) => process.stderr.write(`${line}\n`),
     data: (value) => process.stdout.write(`${JSON.stringify(value)}\n`),

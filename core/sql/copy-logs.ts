@@ -1,8 +1,7 @@
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { LogLevel, WorkloadStage } from '../stages.ts';
-import { WORKLOAD_LOGS_CHANNEL, WorkloadGoneError } from './insert-logs.ts';
-import { SQLSTATE, sqlState } from './queryable.ts';
+import { NOTIFY_LOG_SEQ, RESERVE_LOG_SEQ, WorkloadGoneError } from './reserve-log-seq.ts';
 
 /** One entry as the runner's log writer queues it: `ts` in ms since the epoch (no Date per line). */
 export interface LogRow {
@@ -17,34 +16,23 @@ export interface LogRow {
  * into PostgreSQL (multi-row heap inserts, no per-row parameter arrays), in
  * one transaction of four round trips:
  *
- * 1. `begin` (and, where the role may, `set local session_replication_role
- *    = replica`: see below);
- * 2. `update workload set log_seq = log_seq + n … returning` reserves the
- *    next n seq numbers and queues the NOTIFY (`<workload id>:<last seq>`,
- *    never the message). The row lock it takes serialises writers of the
- *    same workload until commit, so seq order is commit order with no gaps,
- *    and the notification is only delivered if the rows commit;
+ * 1. `begin`;
+ * 2. the seq reservation on the workload row (reserve-log-seq.ts), which
+ *    also queues the NOTIFY: seq order is commit order with no gaps, the
+ *    notification is only delivered if the rows commit, and no row comes
+ *    back for a missing workload (then nothing is written);
  * 3. `copy workload_log … from stdin` in text format, the rows numbered from
  *    the reserved base;
  * 4. `commit`.
+ *
+ * The log table has no per-row foreign key (a trigger call per row, two
+ * thirds of what a COPY of log rows costs the server): step 2 already
+ * proves the workload exists and holds its row until commit.
  *
  * With `expectedLast`, nothing is written unless the log still ends at that
  * seq: a writer that retries after a lost answer can tell "my batch
  * committed" from "nothing happened". The answer is then null when the log
  * ends elsewhere; without it a missing workload is a WorkloadGoneError.
- *
- * The foreign key from workload_log to workload is checked by PostgreSQL
- * with one trigger call per row, two thirds of what a COPY of log rows
- * costs the server. This transaction already holds the workload's row lock
- * (step 2, taken before any row is written and held until commit), a
- * stronger guarantee than each of those checks takes, and every row it
- * writes names that workload. So when the role is allowed to (a superuser,
- * or `GRANT SET ON PARAMETER session_replication_role`), the transaction
- * sets `session_replication_role = replica` for itself (`set local`), which
- * skips the per-row trigger (replica mode skips every ordinary trigger; the
- * schema has no other on these tables). The constraint stays declared and in force for
- * every other statement: other writers, and the cascade when a workload is
- * deleted. A role without the privilege writes with the per-row checks.
  *
  * On any error the connection is discarded rather than returned to the pool
  * (the server rolls the transaction back when it goes). Returns the last seq.
@@ -65,7 +53,7 @@ export async function copyLogBatch(
   client.on('error', ignore);
   let last: number | null;
   try {
-    last = await reserveAndCopy(pool, client, workloadId, rows, expectedLast);
+    last = await reserveAndCopy(client, workloadId, rows, expectedLast);
   } catch (error) {
     release(client, ignore, error);
     throw error;
@@ -77,21 +65,15 @@ export async function copyLogBatch(
 
 /** The transaction itself; null (rolled back) when the workload is gone or its log ends elsewhere. */
 async function reserveAndCopy(
-  pool: pg.Pool,
   client: pg.PoolClient,
   workloadId: string,
   rows: LogRow[],
   expectedLast: number | null,
 ): Promise<number | null> {
-  await begin(pool, client);
+  await client.query('begin');
   const reserved = await client.query(
-    `with reserved as (
-       update "workload" set "log_seq" = "log_seq" + $2
-        where "id" = $1 and ($3::int is null or "log_seq" = $3)
-        returning "log_seq" - $2 as "base", "log_seq" as "last"
-     )
-     select reserved.base, reserved.last, pg_notify('${WORKLOAD_LOGS_CHANNEL}', $1 || ':' || reserved.last)
-       from reserved`,
+    `with reserved as (${RESERVE_LOG_SEQ})
+     select reserved.base, reserved.last, ${NOTIFY_LOG_SEQ} from reserved`,
     [workloadId, rows.length, expectedLast],
   );
   const row = reserved.rows[0] as { base: number; last: number } | undefined;
@@ -102,44 +84,6 @@ async function reserveAndCopy(
   await copyRows(client, workloadId, row.base, rows);
   await client.query('commit');
   return row.last;
-}
-
-/** Per pool: whether its role may set session_replication_role (asked once, by the first batch). */
-const mayReplicate = new WeakMap<pg.Pool, Promise<boolean>>();
-
-function canSkipRowChecks(pool: pg.Pool, client: pg.PoolClient): Promise<boolean> {
-  let answer = mayReplicate.get(pool);
-  if (!answer) {
-    answer = client
-      .query(
-        `select current_setting('is_superuser') = 'on'
-             or has_parameter_privilege('session_replication_role', 'SET') as "ok"`,
-      )
-      .then((r) => r.rows[0]?.ok === true);
-    // A failed question is asked again by the next batch.
-    answer.catch(() => mayReplicate.delete(pool));
-    mayReplicate.set(pool, answer);
-  }
-  return answer;
-}
-
-/**
- * `begin`, with the per-row foreign key trigger off for this transaction
- * when the role may (see copyLogBatch). Should the privilege be gone, the
- * transaction starts over with the checks and the pool stops asking.
- */
-async function begin(pool: pg.Pool, client: pg.PoolClient): Promise<void> {
-  if (!(await canSkipRowChecks(pool, client))) {
-    await client.query('begin');
-    return;
-  }
-  try {
-    await client.query('begin; set local session_replication_role = replica');
-  } catch (error) {
-    if (sqlState(error) !== SQLSTATE.insufficientPrivilege) throw error;
-    mayReplicate.set(pool, Promise.resolve(false));
-    await client.query('rollback; begin');
-  }
 }
 
 /** Back to the pool; after an error the connection is closed instead (its state is unknown). */

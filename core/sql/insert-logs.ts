@@ -1,5 +1,6 @@
 import type { LogLevel, WorkloadStage } from '../stages.ts';
 import type { Queryable } from './queryable.ts';
+import { NOTIFY_LOG_SEQ, RESERVE_LOG_SEQ, WorkloadGoneError } from './reserve-log-seq.ts';
 
 export interface LogEntryInput {
   /** A Date, or ms since the epoch. */
@@ -9,26 +10,23 @@ export interface LogEntryInput {
   message: string;
 }
 
-/** Channel that carries `<workload id>:<last seq>` after each committed batch. */
-export const WORKLOAD_LOGS_CHANNEL = 'agentforge_workload_logs';
+export { WORKLOAD_LOGS_CHANNEL, WorkloadGoneError } from './reserve-log-seq.ts';
 
 /**
  * Appends a batch of entries to one workload's log in a single statement
  * (one round trip: the quickest way to store a few entries; big batches go
  * by COPY, see copy-logs.ts):
  *
- * 1. `update workload set log_seq = log_seq + n` reserves the next n seq
- *    numbers. The row lock it takes serialises writers of the same workload
- *    until commit, so seq order is commit order and there are never gaps.
- * 2. One multi-row INSERT from `unnest` of parallel arrays (one round trip,
- *    one plan, however many rows).
- * 3. One NOTIFY with the workload id and the last seq — never the message,
- *    since payloads are capped at 8000 bytes.
+ * 1. the seq reservation on the workload row (reserve-log-seq.ts: seq order
+ *    is commit order, no gaps, nothing written for a missing workload);
+ * 2. one multi-row INSERT from `unnest` of parallel arrays (one round trip,
+ *    one plan, however many rows), numbered from the reserved base;
+ * 3. one NOTIFY with the workload id and the last seq.
  *
  * With `expectedLast`, the batch is written only if the log still ends at
- * that seq (`and log_seq = $7`): a writer that retries after a lost answer
- * can tell "my batch committed" from "nothing happened" instead of writing
- * it twice. Then the answer is null when the log ends elsewhere.
+ * that seq: a writer that retries after a lost answer can tell "my batch
+ * committed" from "nothing happened" instead of writing it twice. Then the
+ * answer is null when the log ends elsewhere (or the workload is gone).
  *
  * Returns the last seq written (0 when the batch is empty).
  */
@@ -61,19 +59,16 @@ export async function insertLogBatch(
     messages.push(e.message);
   }
   const result = await db.query(
-    `with reserved as (
-       update "workload" set "log_seq" = "log_seq" + $2
-        where "id" = $1 and ($7::int is null or "log_seq" = $7)
-        returning "log_seq" - $2 as "base", "log_seq" as "last"
+    `with reserved as (${RESERVE_LOG_SEQ}
      ), inserted as (
        insert into "workload_log" ("workload_id", "seq", "ts", "stage", "level", "message")
        select $1, reserved.base + e.ord, e.ts, e.stage, e.level, e.message
          from reserved,
-              unnest($3::timestamptz[], $4::text[], $5::text[], $6::text[])
+              unnest($4::timestamptz[], $5::text[], $6::text[], $7::text[])
                 with ordinality as e(ts, stage, level, message, ord)
      )
-     select reserved.last, pg_notify('${WORKLOAD_LOGS_CHANNEL}', $1 || ':' || reserved.last) from reserved`,
-    [workloadId, entries.length, ts, stages, levels, messages, expectedLast],
+     select reserved.last, ${NOTIFY_LOG_SEQ} from reserved`,
+    [workloadId, entries.length, expectedLast, ts, stages, levels, messages],
   );
   const last = result.rows[0]?.last;
   if (last !== undefined) return last as number;
@@ -85,12 +80,4 @@ export async function insertLogBatch(
 export async function logSeqOf(db: Queryable, workloadId: string): Promise<number | null> {
   const result = await db.query(`select "log_seq" from "workload" where "id" = $1`, [workloadId]);
   return (result.rows[0]?.log_seq as number | undefined) ?? null;
-}
-
-/** Log entries for a workload that does not exist (any more). */
-export class WorkloadGoneError extends Error {
-  override name = 'WorkloadGoneError';
-  constructor(readonly workloadId: string) {
-    super(`Workload ${workloadId} does not exist`);
-  }
 }

@@ -1,6 +1,9 @@
+import { once } from 'node:events';
 import type { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import type Docker from 'dockerode';
 import { engineAddress, engineMessage } from './docker-engine.ts';
+import { jsonMessages } from './docker-streams.ts';
 import { type StageContext, StageError } from './types.ts';
 
 /** The image of one workload: agentforge/<deploymentId>:<workloadId>. */
@@ -29,7 +32,7 @@ interface BuildEvent {
  *
  * A failed build is reported by the engine as an item with `errorDetail` in
  * a stream that otherwise ends normally, so the items are inspected rather
- * than trusting the promise. Cancelling (ctx.signal) aborts the request,
+ * than trusting the stream's end. Cancelling (ctx.signal) aborts the request,
  * which makes the engine stop the build; `forcerm` removes the intermediate
  * containers even then.
  *
@@ -70,39 +73,33 @@ export async function buildImage(
 
   let failure: string | undefined;
   let imageId: string | undefined;
-  // `stream` items are chunks of the build's output, not lines: a line may
-  // span items ("Step 1/3 : FROM x" then "\n"), so lines are cut here.
-  let pending = '';
-  const writeLines = (text: string, final = false) => {
-    const lines = (pending + text).split('\n');
-    pending = final ? '' : (lines.pop() ?? '');
-    for (const line of lines) {
-      const clean = line.replace(/\r$/, '');
-      if (clean.trim()) ctx.log.write(ctx.stage(), 'info', clean);
-    }
-  };
-  const onEvent = (event: BuildEvent) => {
-    if (event.errorDetail || event.error) {
-      writeLines('', true);
-      failure ??= (event.errorDetail?.message ?? event.error ?? 'unknown error').trim();
-      ctx.log.write(ctx.stage(), 'error', failure);
-    } else if (event.aux?.ID) {
-      imageId = event.aux.ID;
-    } else if (event.stream !== undefined) {
-      writeLines(event.stream);
-    } else if (event.status) {
-      writeLines(`${[event.id, event.status, event.progress].filter(Boolean).join(' ')}\n`);
-    }
+  // `stream` items are chunks of the build's output, not lines ("Step 1/3 : FROM x" then "\n"):
+  // they go through the log's line input like any command's output, with back-pressure (the next
+  // message is read once the log has room), and the error is logged after the last line.
+  const output = ctx.log.lines(ctx.stage, 'info');
+  const write = async (text: string) => {
+    if (!output.write(text)) await once(output, 'drain');
   };
   try {
-    await new Promise<void>((resolve, reject) => {
-      docker.modem.followProgress(stream, (error) => (error ? reject(error) : resolve()), onEvent);
-    });
+    for await (const event of jsonMessages<BuildEvent>(stream as AsyncIterable<Buffer>)) {
+      if (event.errorDetail || event.error) {
+        failure ??= (event.errorDetail?.message ?? event.error ?? 'unknown error').trim();
+      } else if (event.aux?.ID) {
+        imageId = event.aux.ID;
+      } else if (event.stream !== undefined) {
+        await write(event.stream);
+      } else if (event.status) {
+        await write(`${[event.id, event.status, event.progress].filter(Boolean).join(' ')}\n`);
+      }
+    }
   } catch (error) {
     if (ctx.signal.aborted) throw new StageError('docker build cancelled', { cause: error });
     throw new StageError(`docker build failed: ${engineMessage(error)}`, { cause: error });
+  } finally {
+    output.end();
+    await finished(output).catch(() => {});
   }
-  writeLines('', true);
+  if (failure) ctx.log.write(ctx.stage(), 'error', failure);
   if (ctx.signal.aborted) throw new StageError('docker build cancelled');
   if (failure) throw new StageError(`docker build failed: ${failure}`);
   return imageId ?? tag;

@@ -1,5 +1,4 @@
 import { constants } from 'node:os';
-import { finished } from 'node:stream/promises';
 import type Docker from 'dockerode';
 import type { UsageReading } from '../resources/usage.ts';
 import {
@@ -10,7 +9,7 @@ import {
   NOT_FOUND,
   NOT_MODIFIED,
 } from './docker-engine.ts';
-import { containerOutput } from './docker-output.ts';
+import { demuxOutput } from './docker-streams.ts';
 import { type RunningService, type ServiceExit, type StageContext, StageError } from './types.ts';
 
 /** Labels on every workload container, so they can be found by workload, deployment and runner. */
@@ -155,21 +154,21 @@ export async function startContainer(
     throw new StageError(`Could not start the container: ${engineMessage(error)}`, { cause: error });
   }
 
-  const stdout = containerOutput(ctx, 'info');
-  const stderr = containerOutput(ctx, 'warn');
-  container.modem.demuxStream(output, stdout, stderr);
-  const drained = finished(output as NodeJS.ReadableStream).then(
-    () => {
-      stdout.end();
-      stderr.end();
-      return Promise.all([finished(stdout), finished(stderr)]);
-    },
-    (error: unknown) =>
-      ctx.log.write(ctx.stage(), 'error', `Lost the container's output: ${engineMessage(error)}`),
+  const waited: Promise<{ StatusCode?: number }> = container.wait();
+  // Each line of stdout (info) and stderr (warn) under the stage current when it arrives: output
+  // printed while starting is `deploy`, later output `running`. Read with back-pressure: while the
+  // log is behind, the engine stops reading the container's output and the container waits.
+  const drained = demuxOutput(
+    output as AsyncIterable<Buffer>,
+    ctx.log.lines(ctx.stage, 'info'),
+    ctx.log.lines(ctx.stage, 'warn'),
+    waited,
+  ).catch((error: unknown) =>
+    ctx.log.write(ctx.stage(), 'error', `Lost the container's output: ${engineMessage(error)}`),
   );
 
-  const exited: Promise<ServiceExit> = container.wait().then(
-    async (result: { StatusCode?: number }) => {
+  const exited: Promise<ServiceExit> = waited.then(
+    async (result) => {
       await drained;
       const exit = toServiceExit(typeof result.StatusCode === 'number' ? result.StatusCode : null);
       const oom = await container.inspect().then(

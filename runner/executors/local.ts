@@ -3,7 +3,6 @@ import { installCommand, readManifest, startCommand } from '../manifest.ts';
 import { stopGroup } from '../process-group.ts';
 import { probeSandbox } from '../sandbox/availability.ts';
 import { Confinement } from '../sandbox/confinement.ts';
-import { pipeByStage } from '../stage-output.ts';
 import {
   type ResourceUsage,
   type RunningService,
@@ -102,8 +101,8 @@ export class LocalExecutor implements ServiceExecutor {
     const env = confinement.environment(ctx.baseEnv, ctx.env, { PORT: String(port), HOST: host });
     const proc = await confinement.spawn(command, args, env);
     const output = Promise.all([
-      pipeByStage(ctx.log, proc.child.stdout, 'info', ctx.stage),
-      pipeByStage(ctx.log, proc.child.stderr, 'warn', ctx.stage),
+      ctx.log.pipe(proc.child.stdout, ctx.stage, 'info'),
+      ctx.log.pipe(proc.child.stderr, ctx.stage, 'warn'),
     ]);
     let stopping: ReturnType<typeof stopGroup> | undefined;
     // Once the leader is gone, so is everything it left in its group, and

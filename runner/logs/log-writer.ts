@@ -1,12 +1,11 @@
 import type { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
-import { copyLogBatch, type LogRow } from '../../core/sql/copy-logs.ts';
-import { insertLogBatch, logSeqOf, WorkloadGoneError } from '../../core/sql/insert-logs.ts';
+import type { LogRow } from '../../core/sql/copy-logs.ts';
 import type { LogLevel, WorkloadStage } from '../../core/stages.ts';
-import { isTransientDatabaseError } from './transient.ts';
-import type { LogSink } from './types.ts';
-import { LineSplitter, normalizeMessage } from './utf8-lines.ts';
+import { createBatchStore } from './batch-store.ts';
+import { type LineQueue, linesWritable, pipeLines } from './line-input.ts';
+import type { LogSink, StageOf } from './types.ts';
+import { normalizeMessage } from './utf8-lines.ts';
 
 export interface LogWriterOptions {
   /** When nothing is being written, wait this long for more entries before sending (default 2 ms). */
@@ -17,19 +16,24 @@ export interface LogWriterOptions {
   maxRows?: number;
   /** Batches of more rows than this go by COPY; smaller ones by one INSERT, one round trip (default 100). */
   copyAbove?: number;
-  /** `pipe` stops reading its stream while this many entries wait or are in flight (default 40 000)… */
+  /** Inputs stop taking output while this many entries wait or are in flight (default 40 000)… */
   highWaterEntries?: number;
-  /** …or this many bytes of messages (default 8 MiB). */
+  /** …or this many characters of messages (default 8 Mi). */
   highWaterBytes?: number;
   /** `write` (which cannot be slowed down) drops entries beyond this many waiting (default 50 000). */
   maxEntries?: number;
-  /** A transient database error is retried (with backoff) for this long, then surfaced (default 30 s). */
-  retryForMs?: number;
-  /** Called once when a batch cannot be written (flush and close also reject with it). */
+  /** Bytes of output stored per workload; past it one `warn` entry, and later output is only counted (default 256 MiB). */
+  maxBytes?: number;
+  /** First wait after a failed batch, doubling up to `maxRetryDelayMs` (defaults 50 ms, 2 s). */
+  retryDelayMs?: number;
+  maxRetryDelayMs?: number;
+  /** Called after each failed attempt to store a batch (it is tried again). */
+  onRetry?: (error: unknown) => void;
+  /** Called once when entries cannot be stored: the workload is gone (flush and close also reject with it). */
   onError?: (error: LogWriteError) => void;
 }
 
-/** Entries that could not be stored: the database refused them or stayed unreachable. */
+/** Entries that could not be stored: the workload no longer exists. */
 export class LogWriteError extends Error {
   override name = 'LogWriteError';
   constructor(
@@ -41,6 +45,12 @@ export class LogWriteError extends Error {
   }
 }
 
+/** The runner's LogSink, with what it holds in memory (for tests and diagnostics). */
+export interface LogWriter extends LogSink {
+  /** Entries waiting or in flight. */
+  readonly pendingEntries: number;
+}
+
 const DEFAULTS = {
   flushAfterMs: 2,
   batchSize: 500,
@@ -49,8 +59,15 @@ const DEFAULTS = {
   highWaterEntries: 40_000,
   highWaterBytes: 8 * 1024 * 1024,
   maxEntries: 50_000,
-  retryForMs: 30_000,
+  maxBytes: 256 * 1024 * 1024,
+  retryDelayMs: 50,
+  maxRetryDelayMs: 2_000,
 };
+
+const MiB = 1024 * 1024;
+/** `256 MiB`, `1.5 MiB`, or `4096 bytes` below one MiB. */
+const size = (bytes: number) =>
+  bytes < MiB ? `${bytes} bytes` : `${(bytes / MiB).toFixed(bytes % MiB === 0 ? 0 : 1)} MiB`;
 
 /**
  * The runner's LogSink: one per workload. Entries queue in memory and one
@@ -62,41 +79,64 @@ const DEFAULTS = {
  * per transaction (20,000 rows take ~0.2 s, for which the workload's row
  * stays locked: a stage change waits that long at most).
  *
- * Memory is bounded: `pipe` stops reading its stream (the service blocks on
- * its pipe) while the queue is over the high-water mark; `write` cannot be
- * slowed down, so past `maxEntries` it drops and later writes one `warn`
- * entry with the count.
+ * Nothing is lost silently, and memory is bounded:
+ * - a batch the database does not take (unreachable, restarting, refusing
+ *   the write for any reason) is tried again until it is stored
+ *   (batch-store.ts); meanwhile the queue fills and the inputs stop reading
+ *   (`pipe`, `lines`): the service blocks on its pipe, the container on its
+ *   attach stream, until the database takes writes again;
+ * - `write` cannot be slowed down, so past `maxEntries` it drops, and one
+ *   `warn` entry in the place of the gap says how many, queued as soon as
+ *   there is room again;
+ * - output past `maxBytes` is counted, not stored: one `warn` entry when
+ *   the limit is reached, one with the count when the log is closed;
+ * - only when the workload no longer exists are entries lost: flush and
+ *   close reject with a LogWriteError that counts them.
  */
-export function createLogWriter(pool: pg.Pool, workloadId: string, options: LogWriterOptions = {}): LogSink {
+export function createLogWriter(
+  pool: pg.Pool,
+  workloadId: string,
+  options: LogWriterOptions = {},
+): LogWriter {
   const o = { ...DEFAULTS, ...options };
+  const store = createBatchStore(pool, workloadId, o);
   let queue: LogRow[] = [];
   let queuedBytes = 0;
   let inFlight = 0;
   let inFlightBytes = 0;
-  /** The log's last seq as this writer knows it: the next batch must follow it. */
-  let lastSeq: number | null | undefined;
   let timer: NodeJS.Timeout | undefined;
   let draining: Promise<void> | undefined;
   let failure: LogWriteError | undefined;
   let dropped = 0;
   let droppedStage: WorkloadStage = 'running';
+  /** UTF-8 bytes of the messages queued so far (what the quota counts). */
+  let storedBytes = 0;
+  /** Output past the quota: counted, not stored. */
+  let over: { lines: number; bytes: number; stage: WorkloadStage } | undefined;
   let closed = false;
   let spaceWaiters: (() => void)[] = [];
 
   const full = () =>
-    queue.length + inFlight >= o.highWaterEntries || queuedBytes + inFlightBytes >= o.highWaterBytes;
+    !failure &&
+    (queue.length + inFlight >= o.highWaterEntries || queuedBytes + inFlightBytes >= o.highWaterBytes);
 
   const releaseSpace = () => {
-    if (full() && !failure) return;
+    if (full()) return;
+    if (dropped > 0) noteDropped();
     const waiters = spaceWaiters;
     spaceWaiters = [];
     for (const wake of waiters) wake();
   };
 
-  const space = () =>
-    full() && !failure ? new Promise<void>((resolve) => spaceWaiters.push(resolve)) : undefined;
+  const space = () => (full() ? new Promise<void>((resolve) => spaceWaiters.push(resolve)) : undefined);
 
-  const push = (ts: number, stage: WorkloadStage, level: LogLevel, message: string) => {
+  const push = (
+    ts: number,
+    stage: WorkloadStage,
+    level: LogLevel,
+    message: string,
+    bytes = Buffer.byteLength(message, 'utf8'),
+  ) => {
     if (failure) {
       failure = new LogWriteError(workloadId, failure.lostEntries + 1, failure.cause);
       return;
@@ -104,6 +144,7 @@ export function createLogWriter(pool: pg.Pool, workloadId: string, options: LogW
     if (dropped > 0) noteDropped();
     queue.push({ ts, stage, level, message });
     queuedBytes += message.length;
+    storedBytes += bytes;
     if (draining) return;
     if (queue.length >= o.batchSize) startDrain();
     else timer ??= setTimeout(startDrain, o.flushAfterMs);
@@ -120,6 +161,30 @@ export function createLogWriter(pool: pg.Pool, workloadId: string, options: LogW
       `${count} log lines were dropped: the output came faster than the log could be stored`,
     );
   };
+
+  /** One line of output (a command's, a service's, a container's), counted against the quota. */
+  const output = (ts: number, stage: WorkloadStage, level: LogLevel, message: string) => {
+    const bytes = Buffer.byteLength(message, 'utf8');
+    if (over) {
+      over.lines++;
+      over.bytes += bytes;
+      over.stage = stage;
+      return;
+    }
+    if (storedBytes + bytes <= o.maxBytes) {
+      push(ts, stage, level, message, bytes);
+      return;
+    }
+    over = { lines: 1, bytes, stage };
+    push(
+      ts,
+      stage,
+      'warn',
+      `Log limit reached: ${size(o.maxBytes)} stored for this workload (AGENTFORGE_LOG_MAX_BYTES); later output is counted, not stored`,
+    );
+  };
+
+  const queueInput: LineQueue = { output, space };
 
   const startDrain = () => {
     if (timer) clearTimeout(timer);
@@ -139,11 +204,13 @@ export function createLogWriter(pool: pg.Pool, workloadId: string, options: LogW
       for (const e of batch) inFlightBytes += e.message.length;
       queuedBytes -= inFlightBytes;
       try {
-        await writeBatch(batch);
+        await store(batch);
       } catch (error) {
-        failure = new LogWriteError(workloadId, batch.length + queue.length, error);
+        // Only a workload that no longer exists gets here (batch-store.ts retries everything else).
+        failure = new LogWriteError(workloadId, batch.length + queue.length + dropped, error);
         queue = [];
         queuedBytes = 0;
+        dropped = 0;
         o.onError?.(failure);
       } finally {
         inFlight = 0;
@@ -153,68 +220,30 @@ export function createLogWriter(pool: pg.Pool, workloadId: string, options: LogW
     }
   };
 
-  /**
-   * Writes one batch, retrying transient errors. After a lost answer the
-   * batch may or may not have committed: writing it only where the log ended
-   * before (`expectedLast`) makes the retry safe — if the log already ends
-   * exactly one batch further, that was ours.
-   */
-  const writeBatch = async (batch: LogRow[]) => {
-    const started = Date.now();
-    let delay = 50;
-    let uncertain = false;
-    for (;;) {
-      try {
-        if (lastSeq === undefined) lastSeq = await logSeqOf(pool, workloadId);
-        if (lastSeq === null) throw new WorkloadGoneError(workloadId);
-        const last =
-          batch.length > o.copyAbove
-            ? await copyLogBatch(pool, workloadId, batch, lastSeq)
-            : await insertLogBatch(pool, workloadId, batch, lastSeq);
-        if (last !== null) {
-          lastSeq = last;
-          return;
-        }
-        const current = await logSeqOf(pool, workloadId);
-        if (current === null) throw new WorkloadGoneError(workloadId);
-        const ours = uncertain && current === lastSeq + batch.length;
-        lastSeq = current;
-        // Another writer appended to this log: follow it, unless that was our own batch.
-        if (ours) return;
-      } catch (error) {
-        if (!isTransientDatabaseError(error) || Date.now() - started >= o.retryForMs) throw error;
-        uncertain = true;
-        await sleep(delay);
-        delay = Math.min(delay * 2, 2000);
-      }
-    }
+  const ensureOpen = () => {
+    if (closed) throw new Error('Log writer is closed');
   };
 
-  const sink: LogSink = {
+  const sink: LogWriter = {
+    get pendingEntries() {
+      return queue.length + inFlight;
+    },
     write(stage, level, message) {
-      if (closed) throw new Error('Log writer is closed');
-      if (queue.length + inFlight >= o.maxEntries) {
+      ensureOpen();
+      if (queue.length + inFlight >= o.maxEntries && !failure) {
         dropped++;
         droppedStage = stage;
         return;
       }
       push(Date.now(), stage, level, normalizeMessage(message));
     },
-    async pipe(stream: Readable, stage, level) {
-      if (closed) throw new Error('Log writer is closed');
-      const splitter = new LineSplitter();
-      // Pulling chunk by chunk: while we wait for space the stream is not
-      // read, its buffer fills and the writing process blocks on its pipe.
-      for await (const chunk of stream) {
-        const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : (chunk as Buffer);
-        // The lines of one chunk arrived together: one timestamp for all of them.
-        const ts = Date.now();
-        for (const line of splitter.push(bytes)) push(ts, stage, level, line);
-        const wait = space();
-        if (wait) await wait;
-      }
-      const ts = Date.now();
-      for (const line of splitter.end()) push(ts, stage, level, line);
+    pipe(stream: Readable, stage: StageOf, level: LogLevel) {
+      ensureOpen();
+      return pipeLines(queueInput, stream, stage, level);
+    },
+    lines(stage: StageOf, level: LogLevel) {
+      ensureOpen();
+      return linesWritable(queueInput, stage, level);
     },
     async flush() {
       if (dropped > 0 && !failure) noteDropped();
@@ -223,6 +252,14 @@ export function createLogWriter(pool: pg.Pool, workloadId: string, options: LogW
       if (failure) throw failure;
     },
     async close() {
+      if (!closed && over && !failure) {
+        push(
+          Date.now(),
+          over.stage,
+          'info',
+          `${over.lines} lines (${size(over.bytes)}) of output were not stored: over the log limit of ${size(o.maxBytes)}`,
+        );
+      }
       closed = true;
       await sink.flush();
     },

@@ -38,17 +38,32 @@ export function normalizeMessage(message: string): string {
 }
 
 /**
- * Splits a byte stream into lines. `push` returns the lines completed by the
- * chunk; `end` returns the last unterminated line, if any.
+ * Splits a byte stream into lines: the one splitter of every command's,
+ * service's and container's output (runner/logs/line-input.ts feeds it).
+ * `push` returns the lines completed by the chunk; `end` returns the last
+ * unterminated line, if any.
+ *
+ * Linear time and bounded memory whatever the input: each chunk is decoded
+ * once and searched once; of the current line only its first
+ * MAX_MESSAGE_BYTES are kept (the rest is only counted), and its byte length
+ * is only computed once it could exceed that, then kept up to date one part
+ * at a time, so even a line arriving a byte at a time costs no more per byte.
  */
 export class LineSplitter {
   private readonly decoder = new TextDecoder('utf-8');
   /** The current line's kept text (at most MAX_MESSAGE_BYTES once cut). */
   private head = '';
+  /** UTF-8 bytes of `head`, once it is long enough that it may need cutting (undefined before). */
+  private headBytes: number | undefined;
   /** Bytes of the current line past the kept text. */
   private restBytes = 0;
   /** Whether the current line's last character so far is `\r`. */
   private endsWithCr = false;
+
+  /** Characters of the current line held in memory (at most MAX_MESSAGE_BYTES). */
+  get held(): number {
+    return this.head.length;
+  }
 
   push(chunk: Uint8Array): string[] {
     return this.split(this.decoder.decode(chunk, { stream: true }));
@@ -74,17 +89,19 @@ export class LineSplitter {
 
   private append(part: string): void {
     if (part === '') return;
-    this.endsWithCr = part.endsWith('\r');
+    this.endsWithCr = part.charCodeAt(part.length - 1) === 13;
     if (this.restBytes > 0) {
       this.restBytes += Buffer.byteLength(part, 'utf8');
       return;
     }
-    this.head += part;
+    this.head = this.head === '' ? part : this.head + part;
+    if (this.headBytes !== undefined) this.headBytes += Buffer.byteLength(part, 'utf8');
+    // Every UTF-16 code unit is at most 3 bytes of UTF-8: until then no byte needs counting.
+    else if (this.head.length * 3 > MAX_MESSAGE_BYTES) this.headBytes = Buffer.byteLength(this.head, 'utf8');
+    if (this.headBytes === undefined || this.headBytes <= MAX_MESSAGE_BYTES) return;
     const { kept, restBytes } = cutUtf8(this.head, MAX_MESSAGE_BYTES);
-    if (restBytes > 0) {
-      this.head = kept;
-      this.restBytes = restBytes;
-    }
+    this.head = kept;
+    this.restBytes = restBytes;
   }
 
   private finish(): string {
@@ -95,6 +112,7 @@ export class LineSplitter {
       else head = head.slice(0, -1);
     }
     this.head = '';
+    this.headBytes = undefined;
     this.restBytes = 0;
     this.endsWithCr = false;
     const clean = head.includes('\u0000') ? head.replace(NUL, '\uFFFD') : head;

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
 import type { WebSocket, WebSocketServer } from 'ws';
+import { SUBSCRIBER_STALL_MS } from '../limits.ts';
 import { BatchedResults } from './event-batch.ts';
 
 /** What graphql-ws hands our hooks as `ctx.extra` (the same as graphql-ws/use/ws). */
@@ -106,10 +107,14 @@ function sender(socket: WebSocket, tcp: Socket): (data: string) => Promise<void>
     if (socket.bufferedAmount <= HIGH_WATER_BYTES) return undefined;
     return new Promise<void>((resolve) => {
       const done = () => {
+        clearTimeout(timer);
         tcp.off('drain', done);
         socket.off('close', done);
         resolve();
       };
+      // A client that takes nothing for this long has stopped reading: the subscription goes on, and a
+      // log stream finds the step took too long and ends with LOG_STREAM_OVERFLOW (see notify-hub.ts).
+      const timer = setTimeout(done, SUBSCRIBER_STALL_MS);
       tcp.on('drain', done);
       socket.on('close', done);
     });
@@ -149,29 +154,40 @@ function uncorkAll(): void {
 const nextPayloads = (() => {
   const PLACEHOLDER = '\u0000payload';
   const QUOTED = JSON.stringify(PLACEHOLDER);
-  const serialized = new WeakMap<object, string>();
-  const frames = new WeakMap<object, Map<string, Buffer>>();
-  const json = (result: object) => {
-    let text = serialized.get(result);
-    if (text === undefined) {
-      text = JSON.stringify(result);
-      serialized.set(result, text);
-    }
-    return text;
+  /** What a result carries once sent: its JSON, and its frame in the first message text it went in. */
+  const SENT = Symbol('sentFrames');
+  interface Sent {
+    json: string;
+    message: string;
+    frame: Buffer;
+    /** Frames for other message texts (other subscription ids). */
+    more?: Map<string, Buffer>;
+  }
+  const build = (json: string, message: string) => {
+    const at = message.lastIndexOf(QUOTED);
+    return textFrame(message.slice(0, at) + json + message.slice(at + QUOTED.length));
   };
-  /** The frame of `result` in the message graphql-ws stringified as `message` (its id part, the placeholder). */
+  /**
+   * The frame of `result` in the message graphql-ws stringified as `message`
+   * (its id part, the placeholder). Kept on the result object itself (it
+   * goes when the result does): WeakMaps per result cost more in garbage
+   * collection than the work they saved.
+   */
   const frameOf = (result: object, message: string) => {
-    let byMessage = frames.get(result);
-    if (!byMessage) {
-      byMessage = new Map();
-      frames.set(result, byMessage);
+    const holder = result as { [SENT]?: Sent };
+    const sent = holder[SENT];
+    if (sent === undefined) {
+      const json = JSON.stringify(result);
+      const frame = build(json, message);
+      if (Object.isExtensible(result)) holder[SENT] = { json, message, frame };
+      return frame;
     }
-    let frame = byMessage.get(message);
+    if (sent.message === message) return sent.frame;
+    sent.more ??= new Map();
+    let frame = sent.more.get(message);
     if (!frame) {
-      const at = message.lastIndexOf(QUOTED);
-      const text = message.slice(0, at) + json(result) + message.slice(at + QUOTED.length);
-      frame = textFrame(Buffer.from(text));
-      byMessage.set(message, frame);
+      frame = build(sent.json, message);
+      sent.more.set(message, frame);
     }
     return frame;
   };
@@ -195,9 +211,13 @@ const nextPayloads = (() => {
   };
 })();
 
-/** An unmasked, final WebSocket text frame (server to client, RFC 6455 §5.2) carrying `payload`. */
-export function textFrame(payload: Buffer): Buffer {
-  const length = payload.length;
+/**
+ * An unmasked, final WebSocket text frame (server to client, RFC 6455 §5.2)
+ * carrying `payload`; a string is encoded straight into the frame (no
+ * intermediate Buffer to copy: a batch of log entries is tens of KB).
+ */
+export function textFrame(payload: Buffer | string): Buffer {
+  const length = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
   const headerSize = length < 126 ? 2 : length < 65_536 ? 4 : 10;
   const frame = Buffer.allocUnsafe(headerSize + length);
   frame[0] = 0x81;
@@ -209,6 +229,7 @@ export function textFrame(payload: Buffer): Buffer {
     frame[1] = 127;
     frame.writeBigUInt64BE(BigInt(length), 2);
   }
-  payload.copy(frame, headerSize);
+  if (typeof payload === 'string') frame.write(payload, headerSize, 'utf8');
+  else payload.copy(frame, headerSize);
   return frame;
 }

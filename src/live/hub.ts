@@ -12,12 +12,14 @@ export interface LiveHub {
   workloadUpdates(workloadId: string, signal: AbortSignal): AsyncIterable<WorkloadRow>;
   /**
    * Every entry with seq > after, in order without gaps, in batches of what
-   * is ready (never empty); ends after the terminal stage's last entry.
+   * is ready (never empty, at most `maxBatch` entries); ends after the
+   * terminal stage's last entry.
    */
   workloadLogs(
     workloadId: string,
     after: number,
     signal: AbortSignal,
+    maxBatch?: number,
   ): AsyncIterable<EventBatch<LogEntryRow>>;
   close(): Promise<void>;
 }

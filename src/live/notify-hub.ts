@@ -1,7 +1,8 @@
 import type { Database } from '../../core/db/database.ts';
 import { createPgListener } from '../../core/listen/pg-listener.ts';
 import { WORKLOAD_LOGS_CHANNEL } from '../../core/sql/insert-logs.ts';
-import { type LogEntryRow, readLogs } from '../../core/sql/read-logs.ts';
+import { PageRows, readLogPage } from '../../core/sql/read-log-page.ts';
+import type { LogEntryRow } from '../../core/sql/read-logs.ts';
 import { readWorkloadState } from '../../core/sql/read-workload-state.ts';
 import {
   parseWorkloadUpdate,
@@ -9,6 +10,7 @@ import {
   type WorkloadRow,
 } from '../../core/sql/workload-row.ts';
 import { isTerminal } from '../../core/stages.ts';
+import { CATCH_UP_PAGE_BYTES, CATCH_UP_PAGE_ROWS, LOG_BATCH_BYTES, SUBSCRIBER_STALL_MS } from '../limits.ts';
 import { EventBatch } from './event-batch.ts';
 import type { LiveHub } from './hub.ts';
 import { LogStreamOverflowError } from './log-stream-error.ts';
@@ -18,18 +20,27 @@ import { XactSnapshot } from './xact-snapshot.ts';
 
 const SWEEP_MS = 5000;
 /**
- * Entries handed to a subscriber in one step at most: enough to spread the
- * cost of a step over many entries, few enough that one step of 16 KiB
- * entries stays a few MB in a socket's buffer.
+ * Entries handed to a subscriber in one step at most (and at most
+ * LOG_BATCH_BYTES of messages): enough to spread the cost of a step over
+ * many entries, little enough that a socket that stops reading holds one
+ * step's worth.
  */
 const MAX_BATCH = 200;
+/** Message bytes of one read of a feed (shared by every live subscriber of its workload). */
+const FEED_PAGE_BYTES = 1024 * 1024;
 
 export interface NotifyHubOptions {
   /** Rows per log read (default 2000). */
   pageSize?: number;
   /** Entries a subscriber may have waiting in memory (default 20 000). */
   subscriberBuffer?: number;
-  /** A subscriber more than subscriberBuffer entries behind that has not read for this long is closed (default 5 s). */
+  /** Message bytes a subscriber may have waiting in memory (default 4 MiB). */
+  subscriberBufferBytes?: number;
+  /**
+   * A subscriber more than subscriberBuffer entries behind that has not read
+   * for this long is closed (default 5 s). One whose socket took nothing for
+   * SUBSCRIBER_STALL_MS is closed too (see handOver).
+   */
   stallMs?: number;
   onError?: (error: unknown) => void;
 }
@@ -51,9 +62,11 @@ export interface NotifyHub extends LiveHub {
 export function createNotifyHub(db: Database, options: NotifyHubOptions = {}): NotifyHub {
   const onError = options.onError ?? (() => {});
   const feedOptions: FeedOptions = {
-    pageSize: options.pageSize ?? 2000,
+    pageSize: options.pageSize ?? CATCH_UP_PAGE_ROWS,
+    pageBytes: FEED_PAGE_BYTES,
     subscriberBuffer: options.subscriberBuffer ?? 20_000,
-    stallMs: options.stallMs ?? 5000,
+    subscriberBufferBytes: options.subscriberBufferBytes ?? 4 * 1024 * 1024,
+    stallMs: options.stallMs ?? SUBSCRIBER_STALL_MS,
     onError,
   };
   const feeds = new Map<string, WorkloadFeed>();
@@ -141,7 +154,7 @@ export function createNotifyHub(db: Database, options: NotifyHubOptions = {}): N
       }
     },
 
-    async *workloadLogs(workloadId, after, signal) {
+    async *workloadLogs(workloadId, after, signal, maxBatch = MAX_BATCH) {
       await listener.ready;
       const feed = feedFor(workloadId);
       const sub = new LogSubscriber(after);
@@ -152,7 +165,7 @@ export function createNotifyHub(db: Database, options: NotifyHubOptions = {}): N
         if (feed.logSeq === undefined) feed.requestRow();
         while (!signal.aborted) {
           sub.lastPullAt = Date.now();
-          if (sub.overflowed) throw new LogStreamOverflowError(sub.cursor, feedOptions.subscriberBuffer);
+          if (sub.overflowed) throw new LogStreamOverflowError(sub.cursor, 'behind');
           if (feed.gone) return;
           const known = feed.logSeq;
           if (known === undefined) {
@@ -162,14 +175,22 @@ export function createNotifyHub(db: Database, options: NotifyHubOptions = {}): N
           if (!sub.live) {
             if (sub.cursor < known) {
               // Joining or fallen behind: read the table from our own cursor.
-              yield* catchUp(feed, sub, known);
+              yield* catchUp(feed, sub, known, maxBatch);
               continue;
             }
             // Caught up with the feed: from here its reads are ours too (same tick, no seam).
             sub.live = true;
           }
-          const waiting = sub.take(MAX_BATCH);
+          const waiting = sub.take(maxBatch, LOG_BATCH_BYTES);
           if (waiting.length > 0) {
+            const first = (waiting[0] as LogEntryRow).seq;
+            const last = (waiting[waiting.length - 1] as LogEntryRow).seq;
+            if (first === sub.cursor + 1 && last === sub.cursor + waiting.length) {
+              // The usual case: exactly the next entries. The feed's own array goes on (shared, not copied).
+              sub.cursor = last;
+              yield* handOver(sub, waiting);
+              continue;
+            }
             const batch: LogEntryRow[] = [];
             for (const entry of waiting) {
               if (entry.seq <= sub.cursor) continue;
@@ -181,7 +202,7 @@ export function createNotifyHub(db: Database, options: NotifyHubOptions = {}): N
               sub.cursor = entry.seq;
               batch.push(entry);
             }
-            if (batch.length > 0) yield new EventBatch(batch);
+            if (batch.length > 0) yield* handOver(sub, batch);
             continue;
           }
           if (feed.terminalSeq !== undefined && sub.cursor >= feed.terminalSeq) return;
@@ -202,25 +223,67 @@ export function createNotifyHub(db: Database, options: NotifyHubOptions = {}): N
     },
   };
 
+  /**
+   * A subscriber joining or fallen behind reads the table from its own
+   * cursor, a page of at most CATCH_UP_PAGE_BYTES at a time: what it holds
+   * while its socket is slow is one such page.
+   */
   async function* catchUp(
     feed: WorkloadFeed,
     sub: LogSubscriber,
     until: number,
+    maxBatch: number,
   ): AsyncGenerator<EventBatch<LogEntryRow>> {
+    const rows = new PageRows(Math.max(feedOptions.pageSize, maxBatch));
     while (sub.cursor < until && !sub.overflowed) {
-      const page = await readLogs(db.pool, feed.workloadId, {
-        after: sub.cursor,
-        limit: Math.min(feedOptions.pageSize, until - sub.cursor),
+      const page = await readLogPage(db.pool, feed.workloadId, sub.cursor, {
+        rows: Math.min(rows.next, until - sub.cursor),
+        bytes: CATCH_UP_PAGE_BYTES,
       });
-      if (page.length === 0) return;
-      for (let at = 0; at < page.length; at += MAX_BATCH) {
-        const batch = page.slice(at, at + MAX_BATCH);
+      const { entries } = page;
+      rows.update(page);
+      // Time spent waiting for our own read is not the client's: it is not stalled by it.
+      sub.lastPullAt = Date.now();
+      if (entries.length === 0) return;
+      for (let at = 0; at < entries.length; ) {
+        const end = batchEnd(entries, at, maxBatch);
+        const batch = entries.slice(at, end);
+        at = end;
         sub.cursor = (batch.at(-1) as LogEntryRow).seq;
-        yield new EventBatch(batch);
+        yield* handOver(sub, batch);
         sub.lastPullAt = Date.now();
       }
     }
   }
+
+  /**
+   * Hands `batch` (ending at sub.cursor) to the subscription. The step
+   * comes back once the socket took it: its sender waits while a socket has
+   * a lot unwritten, at most SUBSCRIBER_STALL_MS. A step that took that long means the
+   * client stopped reading: the subscription ends with LOG_STREAM_OVERFLOW
+   * and the last seq it was given, during catch-up as well as live.
+   */
+  async function* handOver(
+    sub: LogSubscriber,
+    batch: readonly LogEntryRow[],
+  ): AsyncGenerator<EventBatch<LogEntryRow>> {
+    const handedAt = Date.now();
+    yield new EventBatch(batch);
+    if (Date.now() - handedAt >= SUBSCRIBER_STALL_MS) {
+      throw new LogStreamOverflowError(sub.cursor, 'stalled');
+    }
+  }
+}
+
+/** The end of the batch starting at `at`: `max` entries or LOG_BATCH_BYTES of messages (one entry at least). */
+function batchEnd(entries: readonly LogEntryRow[], at: number, max: number): number {
+  let bytes = 0;
+  let end = at;
+  while (end < entries.length && end - at < max && (end === at || bytes < LOG_BATCH_BYTES)) {
+    bytes += (entries[end] as LogEntryRow).message.length;
+    end++;
+  }
+  return end;
 }
 
 /** What a client sees change (logSeq moves with every batch and is not a change of state). */

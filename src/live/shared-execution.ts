@@ -8,6 +8,7 @@ import {
 } from 'graphql';
 import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 import type { Plugin } from 'graphql-yoga';
+import { LogBudget } from '../log-budget.ts';
 import { BatchedResults, EventBatch } from './event-batch.ts';
 
 type Result = ExecutionResult | Promise<ExecutionResult>;
@@ -17,14 +18,26 @@ type Result = ExecutionResult | Promise<ExecutionResult>;
  * subscriber. The live hub hands the same event object (a log entry, a
  * workload state) to every subscriber of a workload; with 1,000 subscribers,
  * executing the selection set 1,000 times per entry was most of the work of
- * delivering it. Results are memoised per event object (a WeakMap: they go
- * when the event does) and per operation: document, operation name and
+ * delivering it. Results are memoised per event object (on the event: they
+ * go when it does) and per operation: document, operation name and
  * variables. What a subscription field returns here depends on nothing else
  * (authorization is per connection and all-or-nothing), so subscribers of
  * the same operation share one result, and subscribers with different
  * selections each get their own.
  */
-const resultsByEvent = new WeakMap<object, Map<string, Result>>();
+const RESULTS = Symbol('sharedResults');
+
+/**
+ * An event's results, kept on the event itself (it goes when the event
+ * does): the first under `key`/`result`, any other operation's in `more`.
+ * A WeakMap per event cost more in garbage collection (its entries are
+ * ephemerons, traced apart) than the execution it saved.
+ */
+interface SharedResults {
+  key: string;
+  result: Result;
+  more?: Map<string, Result>;
+}
 const documentTexts = new WeakMap<DocumentNode, string>();
 
 /** The operation as text (printed once per document object: equal queries parsed apart share results too). */
@@ -66,24 +79,36 @@ function compiledOperation(args: ExecutionArgs, text: string): CompiledQuery | n
   return query;
 }
 
-/** Runs the operation's selection set on one event (its root value). */
+/**
+ * Runs the operation's selection set on one event (its root value). Each
+ * event is a response of its own, so it gets its own log budget (see
+ * src/log-budget.ts) on a context that otherwise is the operation's.
+ */
 function eventExecutor(args: ExecutionArgs, text: string): (event: unknown) => Result {
   const compiled = compiledOperation(args, text);
-  if (!compiled) return (event) => execute({ ...args, rootValue: event });
-  return (event) => compiled.query(event, args.contextValue, args.variableValues) as Result;
+  const context = () =>
+    typeof args.contextValue === 'object' && args.contextValue !== null
+      ? Object.create(args.contextValue as object, { logBudget: { value: new LogBudget() } })
+      : args.contextValue;
+  if (!compiled) return (event) => execute({ ...args, contextValue: context(), rootValue: event });
+  return (event) => compiled.query(event, context(), args.variableValues) as Result;
 }
 
 function executeEvent(run: (event: unknown) => Result, key: string, event: unknown): Result {
-  if (typeof event !== 'object' || event === null) return run(event);
-  let results = resultsByEvent.get(event);
-  if (!results) {
-    results = new Map();
-    resultsByEvent.set(event, results);
+  if (typeof event !== 'object' || event === null || !Object.isExtensible(event)) return run(event);
+  const holder = event as { [RESULTS]?: SharedResults };
+  const shared = holder[RESULTS];
+  if (shared === undefined) {
+    const result = run(event);
+    holder[RESULTS] = { key, result };
+    return result;
   }
-  let result = results.get(key);
+  if (shared.key === key) return shared.result;
+  shared.more ??= new Map();
+  let result = shared.more.get(key);
   if (!result) {
     result = run(event);
-    results.set(key, result);
+    shared.more.set(key, result);
   }
   return result;
 }

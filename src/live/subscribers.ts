@@ -33,8 +33,15 @@ export class LogSubscriber extends Waker {
   overflowed = false;
   /** When the client last asked for the next entry (a stalled socket stops asking). */
   lastPullAt = Date.now();
-  private buffer: LogEntryRow[] = [];
+  /**
+   * The feed's reads as it offered them (the same arrays for every
+   * subscriber), and how far into the first one this subscriber has taken.
+   */
+  private chunks: (readonly LogEntryRow[])[] = [];
   private head = 0;
+  private count = 0;
+  /** Message characters waiting (about their bytes: the bound needs no more precision). */
+  bufferedBytes = 0;
 
   constructor(after: number) {
     super();
@@ -42,37 +49,95 @@ export class LogSubscriber extends Waker {
   }
 
   get buffered(): number {
-    return this.buffer.length - this.head;
+    return this.count;
   }
 
-  offer(entries: readonly LogEntryRow[]): void {
-    for (const e of entries) this.buffer.push(e);
+  offer(entries: readonly LogEntryRow[], bytes = messageBytes(entries)): void {
+    if (entries.length === 0) return;
+    this.chunks.push(entries);
+    this.count += entries.length;
+    this.bufferedBytes += bytes;
   }
 
-  /** Up to `max` waiting entries, oldest first (empty when none wait). */
-  take(max: number): LogEntryRow[] {
-    if (this.head === 0 && this.buffer.length <= max) {
-      const all = this.buffer;
-      this.buffer = [];
-      return all;
+  /**
+   * Up to `max` waiting entries and about `maxBytes` of messages (one at
+   * least), oldest first (empty when none wait). Subscribers in step, with
+   * one read of the feed waiting, get the very same array (the whole read,
+   * or the same slice of it, see sliceOf), so what is made of it downstream
+   * (an execution, a frame) is made once for all of them; one that is
+   * several reads behind gets them merged.
+   */
+  take(max: number, maxBytes = Number.POSITIVE_INFINITY): readonly LogEntryRow[] {
+    const chunk = this.chunks[0];
+    if (!chunk) return [];
+    let end = this.head;
+    let bytes = 0;
+    while (end < chunk.length && end - this.head < max && (end === this.head || bytes < maxBytes)) {
+      bytes += (chunk[end] as LogEntryRow).message.length;
+      end++;
     }
-    const end = Math.min(this.buffer.length, this.head + max);
-    const some = this.buffer.slice(this.head, end);
-    this.head = end;
-    if (this.head === this.buffer.length) this.clear();
+    if (end === chunk.length && this.chunks.length > 1 && end - this.head < max && bytes < maxBytes)
+      return this.merge(max, maxBytes);
+    const some = this.head === 0 && end === chunk.length ? chunk : sliceOf(chunk, this.head, end);
+    this.count -= some.length;
+    this.bufferedBytes -= bytes;
+    if (end === chunk.length) {
+      this.chunks.shift();
+      this.head = 0;
+    } else this.head = end;
+    return some;
+  }
+
+  /** A subscriber behind by several reads: up to `max` of their entries (and about `maxBytes`) in one new array. */
+  private merge(max: number, maxBytes: number): LogEntryRow[] {
+    const some: LogEntryRow[] = [];
+    let bytes = 0;
+    while (some.length < max && (some.length === 0 || bytes < maxBytes)) {
+      const chunk = this.chunks[0];
+      if (!chunk) break;
+      let i = this.head;
+      while (i < chunk.length && some.length < max && (some.length === 0 || bytes < maxBytes)) {
+        const entry = chunk[i] as LogEntryRow;
+        bytes += entry.message.length;
+        some.push(entry);
+        i++;
+      }
+      if (i === chunk.length) {
+        this.chunks.shift();
+        this.head = 0;
+      } else this.head = i;
+    }
+    this.count -= some.length;
+    this.bufferedBytes -= bytes;
     return some;
   }
 
   /** Stops taking entries from the feed; the generator catches up from the table. */
   detach(): void {
     this.live = false;
-    this.clear();
-  }
-
-  private clear(): void {
-    this.buffer = [];
+    this.chunks = [];
     this.head = 0;
+    this.count = 0;
+    this.bufferedBytes = 0;
   }
+}
+
+const slices = new WeakMap<readonly LogEntryRow[], Map<number, readonly LogEntryRow[]>>();
+
+/** `chunk.slice(start, end)`, the same array for every caller asking for the same part of the same chunk. */
+function sliceOf(chunk: readonly LogEntryRow[], start: number, end: number): readonly LogEntryRow[] {
+  let byRange = slices.get(chunk);
+  if (!byRange) {
+    byRange = new Map();
+    slices.set(chunk, byRange);
+  }
+  const key = start * 0x10000 + (end - start);
+  let slice = byRange.get(key);
+  if (!slice) {
+    slice = chunk.slice(start, end);
+    byRange.set(key, slice);
+  }
+  return slice;
 }
 
 interface QueuedRow {
@@ -131,4 +196,11 @@ export class UpdateSubscriber extends Waker {
     this.queue.splice(at, 0, item);
     if (this.queue.length > MAX_QUEUED_ROWS) this.queue.splice(0, this.queue.length - MAX_QUEUED_ROWS);
   }
+}
+
+/** The size of the entries' messages, counted in characters (about their bytes). */
+export function messageBytes(entries: readonly LogEntryRow[]): number {
+  let bytes = 0;
+  for (const entry of entries) bytes += entry.message.length;
+  return bytes;
 }

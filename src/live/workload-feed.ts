@@ -1,9 +1,9 @@
 import type pg from 'pg';
-import { readLogs } from '../../core/sql/read-logs.ts';
+import { PageRows, readLogPage } from '../../core/sql/read-log-page.ts';
 import { readWorkloadState } from '../../core/sql/read-workload-state.ts';
 import type { WorkloadRow } from '../../core/sql/workload-row.ts';
 import { isTerminal } from '../../core/stages.ts';
-import type { LogSubscriber, UpdateSubscriber } from './subscribers.ts';
+import { type LogSubscriber, messageBytes, type UpdateSubscriber } from './subscribers.ts';
 import { XactSnapshot } from './xact-snapshot.ts';
 
 const EMPTY_READ_RETRY_MS = 50;
@@ -12,8 +12,12 @@ const EMPTY_READS_BEFORE_GIVING_UP = 40;
 export interface FeedOptions {
   /** Rows per log read. */
   pageSize: number;
+  /** Message bytes per log read (a read ends with the row that reaches them; default: no bound). */
+  pageBytes?: number;
   /** Entries a live subscriber may have waiting before it is detached. */
   subscriberBuffer: number;
+  /** Message bytes a live subscriber may have waiting before it is detached (default: no bound). */
+  subscriberBufferBytes?: number;
   /** A detached subscriber that has not asked for an entry for this long is closed. */
   stallMs: number;
   onError(error: unknown): void;
@@ -45,12 +49,15 @@ export class WorkloadFeed {
   private busy = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private lastReadAt = Date.now();
+  private readonly pageRows: PageRows;
 
   constructor(
     private readonly pool: pg.Pool,
     readonly workloadId: string,
     private readonly options: FeedOptions,
-  ) {}
+  ) {
+    this.pageRows = new PageRows(options.pageSize);
+  }
 
   get idle(): boolean {
     return this.logSubscribers.size === 0 && this.updateSubscribers.size === 0;
@@ -167,21 +174,31 @@ export class WorkloadFeed {
     const toEnd = this.wantToEnd;
     this.wantToEnd = false;
     this.lastReadAt = Date.now();
-    const entries = await readLogs(this.pool, this.workloadId, { after, limit: this.options.pageSize });
+    const page = await readLogPage(this.pool, this.workloadId, after, {
+      rows: this.pageRows.next,
+      bytes: this.options.pageBytes ?? Number.MAX_SAFE_INTEGER,
+    });
+    this.pageRows.update(page);
+    const { entries, full } = page;
     const last = entries.at(-1);
     if (last) this.logSeq = last.seq;
     // A full page may not be the end. A known committed seq (wantLogs) is never dropped: a NOTIFY that
     // arrived during this read is for rows committed after its snapshot, and the loop reads again.
-    if (toEnd && entries.length === this.options.pageSize) this.wantToEnd = true;
+    if (toEnd && full) this.wantToEnd = true;
+    const bytes = messageBytes(entries);
     if (entries.length > 0) this.emptyReads = 0;
     else if (this.wantLogs > after) this.waitForCommittedRows();
     const now = Date.now();
-    const { subscriberBuffer, stallMs } = this.options;
+    const { subscriberBuffer, subscriberBufferBytes = Number.POSITIVE_INFINITY, stallMs } = this.options;
     for (const sub of this.logSubscribers) {
       if (sub.overflowed) continue;
       if (sub.live && entries.length > 0) {
-        if (sub.buffered + entries.length > subscriberBuffer) sub.detach();
-        else sub.offer(entries);
+        if (
+          sub.buffered + entries.length > subscriberBuffer ||
+          (sub.buffered > 0 && sub.bufferedBytes + bytes > subscriberBufferBytes)
+        )
+          sub.detach();
+        else sub.offer(entries, bytes);
       }
       if (
         !sub.live &&

@@ -3,7 +3,7 @@ import { workloadPage } from '../../core/sql/workload-page.ts';
 import type { WorkloadRow } from '../../core/sql/workload-row.ts';
 import type { WorkloadStage } from '../../core/stages.ts';
 import { badInput } from '../errors.ts';
-import { parsePageSize, WORKLOADS_DEFAULT_PAGE, WORKLOADS_MAX_PAGE } from '../validation/input.ts';
+import { isUuid, parsePageSize, WORKLOADS_DEFAULT_PAGE, WORKLOADS_MAX_PAGE } from '../validation/input.ts';
 
 /**
  * A Relay connection of workloads, newest first. A cursor is the opaque
@@ -32,9 +32,17 @@ export function encodeCursor(row: Pick<WorkloadRow, 'createdAt' | 'id'>): string
 }
 
 function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  const [iso, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const [iso, id, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   const createdAt = new Date(iso ?? '');
-  if (!id || !/^[0-9a-f-]{36}$/.test(id) || Number.isNaN(createdAt.getTime())) {
+  // Both parts go to PostgreSQL (uuid, timestamptz): only exactly what encodeCursor writes may reach it,
+  // anything else would fail there as an internal error.
+  const wellFormed =
+    rest.length === 0 &&
+    id !== undefined &&
+    isUuid(id) &&
+    !Number.isNaN(createdAt.getTime()) &&
+    createdAt.toISOString() === iso;
+  if (!wellFormed) {
     throw badInput(
       'after is not a cursor this API returned: pass an edge cursor or pageInfo.endCursor',
       'after',

@@ -8,6 +8,10 @@ import { badInput } from '../errors.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}
+
 export function parseId(value: string, field = 'id'): string {
   if (!UUID.test(value)) {
     throw badInput(
@@ -132,6 +136,18 @@ export function parsePageSize(
 ): number {
   if (value === null || value === undefined) return fallback;
   if (value < 0 || value > max) throw badInput(`${field} must be from 0 to ${max}, got ${value}`, field);
+  return value;
+}
+
+/** workloadLogBatches: entries per message by default, and at most. */
+export const LOG_BATCH_DEFAULT = 1000;
+export const LOG_BATCH_MAX = 5000;
+
+/** maxEntries of workloadLogBatches: 1 to LOG_BATCH_MAX (null: the default). */
+export function parseBatchSize(value: number | null | undefined, field = 'maxEntries'): number {
+  if (value === null || value === undefined) return LOG_BATCH_DEFAULT;
+  if (value < 1 || value > LOG_BATCH_MAX)
+    throw badInput(`${field} must be from 1 to ${LOG_BATCH_MAX} entries per batch, got ${value}`, field);
   return value;
 }
 

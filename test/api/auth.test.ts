@@ -5,7 +5,7 @@ import { loadConfig } from '../../core/config.ts';
 import { createSdk, ProjectsDocument } from '../../sdk/index.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 
-const TOKEN = 'test-token-3f9a';
+const TOKEN = 'test-token-3f9a-4c1d-8e2b-77aa90c1f00d';
 let app: TestApp;
 
 beforeAll(async () => {
@@ -84,8 +84,14 @@ describe('AGENTFORGE_API_TOKEN', () => {
 describe('binding', () => {
   it('refuses a non-loopback HOST without a token', () => {
     expect(() => loadConfig({ HOST: '0.0.0.0' })).toThrow(/set AGENTFORGE_API_TOKEN/);
-    expect(loadConfig({ HOST: '0.0.0.0', AGENTFORGE_API_TOKEN: 't' }).host).toBe('0.0.0.0');
+    expect(loadConfig({ HOST: '0.0.0.0', AGENTFORGE_API_TOKEN: TOKEN }).host).toBe('0.0.0.0');
     expect(loadConfig({}).host).toBe('127.0.0.1');
+  });
+
+  it('refuses a token shorter than 32 characters, on loopback too', () => {
+    expect(() => loadConfig({ HOST: '0.0.0.0', AGENTFORGE_API_TOKEN: 't' })).toThrow(/at least 32/);
+    expect(() => loadConfig({ AGENTFORGE_API_TOKEN: 'x'.repeat(31) })).toThrow(/at least 32/);
+    expect(loadConfig({ AGENTFORGE_API_TOKEN: 'x'.repeat(32) }).apiToken).toBe('x'.repeat(32));
   });
 
   it('refuses malformed settings with a message naming them', () => {

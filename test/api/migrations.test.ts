@@ -24,7 +24,6 @@ describe('migrations', () => {
         'workload_terminal_finished_check',
         'workload_live_port_unique',
         'workload_log_pkey',
-        'workload_log_workload_id_foreign',
         'workload_deployment_id_foreign',
         'deployment_project_id_foreign',
       ]),

@@ -1,6 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { presentTokenTo, tokenFor } from '../support/auth.ts';
 
 /** The real `agentforge` bin, run as a child process like a user runs it. */
 const BIN = fileURLToPath(new URL('../../bin/agentforge.js', import.meta.url));
@@ -22,6 +25,8 @@ export interface RunningCli {
 }
 
 const running = new Set<ChildProcess>();
+/** A data directory that does not exist: the CLI finds no token file unless a test gives one. */
+const NO_DATA_DIR = join(tmpdir(), 'agentforge-cli-test-no-data-dir');
 
 /** Starts the CLI; `env` adds to a clean environment (no colour, UTC times, no inherited API settings). */
 export function startCli(
@@ -34,6 +39,15 @@ export function startCli(
     if (v !== undefined && !k.startsWith('AGENTFORGE_') && k !== 'FORCE_COLOR' && k !== 'NO_COLOR')
       base[k] = v;
   }
+  // The token of a test app (test/support/auth.ts), as a user's environment would hold it;
+  // no token file of this checkout's .data/ is read.
+  const apiAt = args.indexOf('--api');
+  const api = apiAt !== -1 ? args[apiAt + 1] : env.AGENTFORGE_API_URL;
+  const token = api ? tokenFor(api) : undefined;
+  if (token && env.AGENTFORGE_API_TOKEN === undefined && !args.includes('--token')) {
+    base.AGENTFORGE_API_TOKEN = token;
+  }
+  base.AGENTFORGE_DATA_DIR = NO_DATA_DIR;
   const command = [process.execPath, BIN, ...args];
   // On a TTY: util-linux `script` runs the CLI on a pseudo-terminal and copies what it draws to stdout.
   const [file, ...argv] = options.tty
@@ -143,14 +157,19 @@ export async function startProxy(targetPort: number): Promise<CuttableProxy> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
+  const url = `http://127.0.0.1:${port}/graphql`;
+  // Clients of the proxy present the token of the app behind it.
+  const token = tokenFor(`http://127.0.0.1:${targetPort}`);
+  const forget = token ? presentTokenTo(url, token) : () => {};
   return {
-    url: `http://127.0.0.1:${port}/graphql`,
+    url,
     cut() {
       const n = sockets.size;
       for (const s of sockets) s.destroy();
       return n;
     },
     async close() {
+      forget();
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

@@ -261,19 +261,20 @@ describe('errors', () => {
   });
 
   it('sends the token from --token or AGENTFORGE_API_TOKEN, over HTTP and WebSocket', async () => {
-    const secured = await startTestApp({ AGENTFORGE_RUNNER: 'off', AGENTFORGE_API_TOKEN: 's3cret' });
+    const SECRET = 's3cret-s3cret-s3cret-s3cret-s3cret';
+    const secured = await startTestApp({ AGENTFORGE_RUNNER: 'off', AGENTFORGE_API_TOKEN: SECRET });
     try {
       const url = { AGENTFORGE_API_URL: secured.url };
       const refused = await runCli(['project', 'list'], url);
       expect(refused.code).toBe(2);
       expect(refused.stderr).toMatch(/^error: Missing or wrong API token.* \(UNAUTHENTICATED\)\n$/);
-      expect((await runCli(['project', 'list', '--token', 's3cret'], url)).code).toBe(0);
+      expect((await runCli(['project', 'list', '--token', SECRET], url)).code).toBe(0);
 
       const project = JSON.parse(
         (
           await runCli(['project', 'create', '--name', 't', '--root', root, '--json'], {
             ...url,
-            AGENTFORGE_API_TOKEN: 's3cret',
+            AGENTFORGE_API_TOKEN: SECRET,
           })
         ).stdout,
       );
@@ -291,18 +292,17 @@ describe('errors', () => {
               'services/api',
               '--json',
               '--token',
-              's3cret',
+              SECRET,
             ],
             url,
           )
         ).stdout,
       );
       const w = JSON.parse(
-        (await runCli(['workload', 'create', '--deployment', d.id, '--json', '--token', 's3cret'], url))
-          .stdout,
+        (await runCli(['workload', 'create', '--deployment', d.id, '--json', '--token', SECRET], url)).stdout,
       );
-      await runCli(['workload', 'stop', w.id, '--token', 's3cret'], url);
-      const followed = await runCli(['workload', 'logs', w.id, '--follow', '--token', 's3cret'], url);
+      await runCli(['workload', 'stop', w.id, '--token', SECRET], url);
+      const followed = await runCli(['workload', 'logs', w.id, '--follow', '--token', SECRET], url);
       expect(followed.code).toBe(1);
       expect(followed.stdout).toContain('[pending] Cancelled by user during pending');
       const wsRefused = await runCli(['workload', 'logs', w.id, '--follow', '--token', 'wrong'], url);

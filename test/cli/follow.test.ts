@@ -291,4 +291,27 @@ describe('on a terminal', () => {
     expect(plain.stdout).not.toContain(ESC);
     expect(plain.stdout).toContain('[validate] !broken');
   });
+
+  it('escapes a service’s control characters on a terminal; --raw prints them as stored', async () => {
+    const E = '\u001b';
+    const id = await createWorkload();
+    await move(id, 'pending', 'validate');
+    // Sets the operator's clipboard (OSC 52), then overwrites its own line with a fake one.
+    const clipboard = `${E}]52;c;ZWNobyBwd25lZA==\u0007`;
+    const fake = `waiting\r${E}[2K${E}[32m✓ Service healthy`;
+    await log(id, 'validate', clipboard, fake);
+    await move(id, 'validate', 'failed', { error: 'x', failedStage: 'validate' });
+
+    const shown = await startCli(['workload', 'logs', id], { ...env(), NO_COLOR: '1' }, { tty: true }).done;
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).not.toContain(E);
+    expect(shown.stdout).not.toContain('\u0007');
+    expect(shown.stdout).toContain('[validate] \\x1b]52;c;ZWNobyBwd25lZA==\\x07');
+    expect(shown.stdout).toContain('[validate] waiting\\r\\x1b[2K\\x1b[32m✓ Service healthy');
+
+    const raw = await startCli(['workload', 'logs', id, '--raw'], { ...env(), NO_COLOR: '1' }, { tty: true })
+      .done;
+    expect(raw.stdout).toContain(clipboard);
+    expect(raw.stdout).toContain(fake);
+  });
 });

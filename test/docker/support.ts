@@ -10,8 +10,7 @@ import type { LogLevel, WorkloadStage } from '../../core/stages.ts';
 import { createDockerExecutor } from '../../runner/executors/docker.ts';
 import { CONFLICT, dockerClient, engineStatus, NOT_FOUND } from '../../runner/executors/docker-engine.ts';
 import type { ServiceExecutor, StageContext } from '../../runner/executors/types.ts';
-import { createLogWriter } from '../../runner/logs/log-writer.ts';
-import type { LogSink } from '../../runner/logs/types.ts';
+import { createLogWriter, type LogWriter, type LogWriterOptions } from '../../runner/logs/log-writer.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { seedDeployment } from '../support/seed.ts';
 import { dockerEngine } from './engine.ts';
@@ -48,7 +47,7 @@ export async function uniqueFixtureLabel(serviceDir: string): Promise<string> {
 
 export interface TestStage {
   ctx: StageContext;
-  log: LogSink;
+  log: LogWriter;
   controller: AbortController;
   setStage(stage: WorkloadStage): void;
   logs(): Promise<{ stage: WorkloadStage; level: LogLevel; message: string }[]>;
@@ -63,6 +62,7 @@ export async function stageContext(
   config: Config,
   service: { rootPath: string; serviceDir: string; servicePath: string },
   env: { name: string; value: string }[] = [],
+  logOptions: LogWriterOptions = {},
 ): Promise<TestStage> {
   const deploymentId = await seedDeployment(db, {
     rootPath: service.rootPath,
@@ -76,7 +76,7 @@ export async function stageContext(
      values ($1, $2, $3, 'build', 'docker', now(), now())`,
     [workloadId, deploymentId, service.servicePath],
   );
-  const log = createLogWriter(db.pool, workloadId);
+  const log = createLogWriter(db.pool, workloadId, logOptions);
   const controller = new AbortController();
   let stage: WorkloadStage = 'build';
   const ctx: StageContext = {

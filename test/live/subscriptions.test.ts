@@ -279,7 +279,7 @@ describe('a subscriber that never reads', () => {
         received.push(message);
         if (message.type === 'complete' || message.type === 'error') ended();
       });
-      ws.send(JSON.stringify({ type: 'connection_init', payload: {} }));
+      ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: small.authorization } }));
       await new Promise<void>((r) => {
         const check = () => (received.some((m) => m.type === 'connection_ack') ? r() : setTimeout(check, 5));
         check();

@@ -33,5 +33,8 @@ describe('prebuilt WebSocket text frames', () => {
       'z'.repeat(70_000),
     ];
     expect(await receive(payloads.map((p) => textFrame(Buffer.from(p))))).toEqual(payloads);
+    // A string is encoded into the frame directly: same bytes.
+    expect(await receive(payloads.map((p) => textFrame(p)))).toEqual(payloads);
+    for (const p of payloads) expect(textFrame(p).equals(textFrame(Buffer.from(p)))).toBe(true);
   });
 });

@@ -31,8 +31,9 @@ function gatedPool(pool: pg.Pool) {
   const wrapped = new Proxy(pool, {
     get(target, key) {
       if (key !== 'query') return Reflect.get(target, key);
-      return async (text: string, values: unknown[]) => {
-        const result = await target.query(text, values);
+      return async (query: string | pg.QueryConfig, values?: unknown[]) => {
+        const result = await target.query(query as never, values);
+        const text = typeof query === 'string' ? query : query.text;
         if (gate && text.includes('"workload_log"')) await gate;
         return result;
       };

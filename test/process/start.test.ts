@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +10,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 /**
  * `npm start` with no DATABASE_URL: the embedded PostgreSQL starts with its
  * data in the data folder, is reused on the next start, and stops cleanly on
- * SIGTERM / SIGINT.
+ * SIGTERM / SIGINT. Without AGENTFORGE_API_TOKEN it makes a token on first
+ * start, keeps it in the data folder (0600) and prints a sign-in URL.
  */
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const dataDir = await mkdtemp(join(tmpdir(), 'agentforge-start-'));
@@ -60,10 +61,12 @@ async function start(
   return { child, url, output: () => output };
 }
 
+/** A query with the token `npm start` keeps in the data directory, as the CLI reads it. */
 async function query(url: string, body: string) {
+  const token = (await readFile(join(dataDir, 'api-token'), 'utf8')).trim();
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body,
   });
   return response.json() as Promise<any>;
@@ -73,6 +76,18 @@ describe('npm start', { timeout: 300_000 }, () => {
   it('runs on an embedded PostgreSQL, keeps its data, and stops cleanly on SIGTERM and on Ctrl-C', async () => {
     const first = await start('off');
     expect(first.output()).toMatch(/embedded PostgreSQL/);
+    // A token made on first start, kept for its owner only, and a sign-in URL that carries it.
+    const token = (await readFile(join(dataDir, 'api-token'), 'utf8')).trim();
+    expect(token.length).toBeGreaterThanOrEqual(32);
+    expect((await stat(join(dataDir, 'api-token'))).mode & 0o777).toBe(0o600);
+    const signIn = /Sign in from a browser: (\S+)/.exec(first.output())?.[1];
+    expect(signIn).toBe(`${new URL(first.url).origin}/?token=${token}`);
+    const anonymous = await fetch(first.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ projects { id } }' }),
+    });
+    expect(anonymous.status).toBe(401);
     const created = await query(
       first.url,
       JSON.stringify({
@@ -86,6 +101,8 @@ describe('npm start', { timeout: 300_000 }, () => {
     expect(existsSync(join(dataDir, 'pg', 'postmaster.pid'))).toBe(false);
 
     const second = await start('on');
+    // The same token on the next start.
+    expect((await readFile(join(dataDir, 'api-token'), 'utf8')).trim()).toBe(token);
     const listed = await query(second.url, JSON.stringify({ query: '{ projects { id name } }' }));
     expect(listed.data.projects).toEqual([{ id: created.data.createProject.id, name: 'kept' }]);
     // Ctrl-C: SIGINT to the whole process group. The runner still records its stop in the database,

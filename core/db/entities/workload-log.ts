@@ -1,21 +1,22 @@
 import { defineEntity, type InferEntity } from '@mikro-orm/core';
 import { LOG_LEVELS, WORKLOAD_STAGES } from '../../stages.ts';
-import { WorkloadSchema } from './workload.ts';
 
 /**
- * One log entry. Rows are written only by `sql/insert-logs.ts` (batched);
- * the entity exists for the schema and for ORM reads.
+ * One log entry. Rows are written only by the batch statements of
+ * `core/sql/` (insert-logs.ts, copy-logs.ts); the entity exists for the
+ * schema and for ORM reads.
+ *
+ * `workloadId` is deliberately not a foreign key: a per-row check would cost
+ * two thirds of a COPY batch, and every batch already proves its workload
+ * exists by reserving seq on the workload row in the same transaction. A
+ * statement-level trigger on `workload` deletes the log of deleted workloads
+ * (migrations/Migration20261202140100.ts).
  */
 export const WorkloadLogSchema = defineEntity({
   name: 'WorkloadLog',
   tableName: 'workload_log',
   properties: (p) => ({
-    workloadId: p
-      .manyToOne(WorkloadSchema)
-      .mapToPk()
-      .fieldName('workload_id')
-      .primary()
-      .deleteRule('cascade'),
+    workloadId: p.uuid().fieldName('workload_id').primary(),
     seq: p.integer().primary(),
     ts: p.datetime().columnType('timestamptz'),
     stage: p.enum([...WORKLOAD_STAGES]),

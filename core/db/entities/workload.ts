@@ -63,6 +63,11 @@ export const WorkloadSchema = defineEntity({
   indexes: [
     { name: 'workload_deployment_created_idx', properties: ['deploymentId', 'createdAt'] },
     { name: 'workload_created_idx', properties: ['createdAt'] },
+    // Log retention walks ended workloads oldest first.
+    {
+      name: 'workload_finished_idx',
+      expression: `create index "workload_finished_idx" on "workload" ("finished_at", "id") where "finished_at" is not null`,
+    },
     // The claim query scans pending workloads oldest first.
     {
       name: 'workload_pending_idx',
