@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { loadConfig } from '../core/config.ts';
+import { createLogger } from '../core/logger.ts';
 
 /**
  * `npm start`'s runner on a thread of its own. The API's event loop fans
@@ -106,7 +107,8 @@ async function runInThread(): Promise<void> {
     config: loadConfig(),
     databaseUrl,
     baseEnv: baseServiceEnv(process.env),
-    log: (line) => send({ type: 'log', line }),
+    // The thread's own logger on the same stdout (JSON lines, or readable ones on a terminal).
+    logger: createLogger(),
   });
   port.on('message', (message: ToRunner) => {
     if (message.type !== 'stop') return;

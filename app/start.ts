@@ -1,6 +1,7 @@
 import { apiTokenPath, resolveApiToken } from '../core/api-token.ts';
 import { loadConfig } from '../core/config.ts';
 import { connect } from '../core/db/database.ts';
+import { createLogger, lineWriter } from '../core/logger.ts';
 import { onShutdownSignals } from '../core/shutdown.ts';
 import { createNotifyHub } from '../src/live/notify-hub.ts';
 import { buildApp } from '../src/server.ts';
@@ -12,12 +13,16 @@ import { type RunnerThread, startRunnerThread } from './runner-thread.ts';
  */
 async function main() {
   const config = loadConfig();
-  const log = (line: string) => console.log(line);
+  // One logger for the process: JSON lines, or readable ones on a terminal.
+  const logger = createLogger();
+  const log = lineWriter(logger);
   const { token: apiToken, source } = await resolveApiToken(config.apiToken, config.dataDir);
   if (!config.databaseUrl) log(`No DATABASE_URL: starting the embedded PostgreSQL in ${config.dataDir}/`);
   const db = await connect(config.databaseUrl, config.dataDir, () => {});
-  const live = createNotifyHub(db, { onError: (error) => log(`live: ${(error as Error).message}`) });
-  const app = buildApp({ config, apiToken, db, live, log });
+  const live = createNotifyHub(db, {
+    onError: (error) => logger.error({ err: error }, `live: ${(error as Error).message}`),
+  });
+  const app = buildApp({ config, apiToken, db, live, logger });
   let runner: RunnerThread | undefined;
   try {
     // The runner (its own pool and LISTEN connection on the same database) starts on its thread while
@@ -56,6 +61,6 @@ async function main() {
 }
 
 main().catch((error) => {
-  console.error(error instanceof Error ? error.message : error);
+  createLogger().fatal({ err: error }, error instanceof Error ? error.message : String(error));
   process.exit(1);
 });

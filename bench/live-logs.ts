@@ -126,7 +126,7 @@ export async function startApiProcess(
     let out = '';
     child.stdout?.on('data', (chunk: Buffer) => {
       out += chunk.toString();
-      const match = /GraphiQL at (\S+)/.exec(out);
+      const match = /GraphiQL at ([^\s"]+)/.exec(out);
       if (match?.[1]) resolve(match[1]);
     });
     // With node flags set, what the API prints (--trace-gc lines) goes to the bench's stderr.

@@ -1,5 +1,6 @@
 import { loadConfig } from '../core/config.ts';
 import { migrate, openOrm } from '../core/db/orm.ts';
+import { createLogger, lineWriter } from '../core/logger.ts';
 import { onShutdownSignals } from '../core/shutdown.ts';
 import { Runner } from './runner.ts';
 import { baseServiceEnv } from './service-env.ts';
@@ -18,18 +19,20 @@ async function main() {
   } finally {
     await orm.close(true);
   }
-  const log = (line: string) => console.log(line);
+  // One logger for the process: JSON lines, or readable ones on a terminal.
+  const logger = createLogger();
+  const log = lineWriter(logger);
   const runner = new Runner({
     config,
     databaseUrl: config.databaseUrl,
     baseEnv: baseServiceEnv(process.env),
-    log,
+    logger,
   });
   await runner.start();
   onShutdownSignals(log, () => runner.stop());
 }
 
 main().catch((error) => {
-  console.error(error instanceof Error ? error.message : error);
+  createLogger().fatal({ err: error }, error instanceof Error ? error.message : String(error));
   process.exit(1);
 });

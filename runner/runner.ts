@@ -3,6 +3,7 @@ import PQueue from 'p-queue';
 import pg from 'pg';
 import type { Config } from '../core/config.ts';
 import { createPgListener, type PgListener } from '../core/listen/pg-listener.ts';
+import { type Logger, lineWriter, silentLogger } from '../core/logger.ts';
 import { type OrphanSweeper, startOrphanSweeper } from '../core/orphan-sweeper.ts';
 import { claimWorkloads } from '../core/sql/claim.ts';
 import { WORKLOAD_CREATED_CHANNEL } from '../core/sql/create-workload.ts';
@@ -38,9 +39,10 @@ export interface RunnerOptions {
   pollMs?: number;
   /** Heartbeat (lease renewal) and orphan sweep interval (default RUNNER_HEARTBEAT_MS). */
   heartbeatMs?: number;
+  /** The process's logger; the runner logs through a child carrying its `runnerId`. */
+  logger?: Logger;
   /** Time between two sweeps of the log retention (default 10 minutes; the first runs at start). */
   logRetentionEveryMs?: number;
-  log?: (line: string) => void;
 }
 
 /** Heartbeats between two removals of what gone runners left (30 s). */
@@ -77,6 +79,7 @@ export class Runner {
   private readonly restartTimers = new Set<NodeJS.Timeout>();
   private restarting: Promise<void> | undefined;
   private readonly executors: ExecutorRegistry;
+  private readonly logger: Logger;
   private readonly sampler: ResourceSampler;
   private readonly log: (line: string) => void;
   private readonly retention: LogRetention;
@@ -86,7 +89,8 @@ export class Runner {
     this.sharedPool = swappablePool(() => this.pool);
     this.queue = new PQueue({ concurrency: options.config.runnerConcurrency });
     this.executors = options.executors ?? createExecutors();
-    this.log = options.log ?? (() => {});
+    this.logger = (options.logger ?? silentLogger).child({ runnerId: this.id });
+    this.log = lineWriter(this.logger);
     this.retention = new LogRetention(this.sharedPool, {
       days: options.config.logRetentionDays,
       ...(options.logRetentionEveryMs ? { everyMs: options.logRetentionEveryMs } : {}),
@@ -228,7 +232,7 @@ export class Runner {
       const row = await getWorkloadRow(this.pool, job.id);
       if (row) this.follow(job, row);
     } catch (error) {
-      this.report(`cannot read workload ${job.id}`, error);
+      this.report('cannot read the workload', error, job.id);
     }
   }
 
@@ -281,10 +285,10 @@ export class Runner {
       pool: this.sharedPool,
       config: this.options.config,
       runnerId: this.id,
+      logger: this.logger,
       executors: this.executors,
       baseEnv: this.options.baseEnv,
       serviceHost: this.options.serviceHost ?? '127.0.0.1',
-      log: this.log,
       onRestartScheduled: (restart: WorkloadRow) => this.wakeAt(restart.scheduledAt),
       sampler: this.sampler,
     };
@@ -316,9 +320,9 @@ export class Runner {
       }
       if (running) await job.supervise();
     })()
-      .catch((error) => this.report(`workload ${job.id} failed inside the runner`, error))
+      .catch((error) => this.report('the workload failed inside the runner', error, job.id))
       .finally(async () => {
-        await job.close().catch((error) => this.report(`the log of workload ${job.id} failed`, error));
+        await job.close().catch((error) => this.report('the workload log failed', error, job.id));
         this.jobs.delete(job.id);
       });
     this.jobs.set(job.id, { job, done });
@@ -374,7 +378,8 @@ export class Runner {
     }
   }
 
-  private report(what: string, error: unknown): void {
-    this.log(`Runner ${this.id}: ${what}: ${(error as Error).message ?? String(error)}`);
+  private report(what: string, error: unknown, workloadId?: string): void {
+    const fields = workloadId ? { workloadId, err: error } : { err: error };
+    this.logger.error(fields, `Runner: ${what}: ${(error as Error).message ?? String(error)}`);
   }
 }

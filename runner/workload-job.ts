@@ -1,5 +1,7 @@
 import type pg from 'pg';
 import type { Config } from '../core/config.ts';
+import { type FailureReason, stageFailureReason } from '../core/failure-reasons.ts';
+import type { Logger } from '../core/logger.ts';
 import { retry } from '../core/retry.ts';
 import type { ClaimedWorkload } from '../core/sql/claim.ts';
 import { PORT_TAKEN, transitionWithPort } from '../core/sql/ports.ts';
@@ -35,8 +37,8 @@ export interface JobDeps {
   baseEnv: Record<string, string>;
   /** Address services listen on and their URL names. */
   serviceHost: string;
-  /** The runner's own log (a terminal stage that could not be recorded yet is reported there). */
-  log?: (line: string) => void;
+  /** The runner's logger (it carries the runnerId). */
+  logger: Logger;
   /** Told of each restart this runner schedules, so it can claim it when its backoff is over. */
   onRestartScheduled?: (restart: WorkloadRow) => void;
   /** Samples the resource use of running services (every 5 s). */
@@ -80,6 +82,9 @@ export class WorkloadJob {
   /** The executor chosen and the context it was given, for its release at the end. */
   private used: { executor: ServiceExecutor; ctx: StageContext } | undefined;
   private readonly sink: LogSink;
+  private readonly workloadLogger: Logger;
+  /** The server log for this workload in its current stage: every line carries workloadId, stage, runnerId. */
+  private logger: Logger;
 
   constructor(
     private readonly deps: JobDeps,
@@ -88,6 +93,11 @@ export class WorkloadJob {
     this.id = claim.workload.id;
     this.stage = claim.workload.stage;
     this.sink = createLogWriter(deps.pool, this.id, { maxBytes: deps.config.logMaxBytes });
+    this.workloadLogger = deps.logger.child({
+      workloadId: this.id,
+      deploymentId: claim.workload.deploymentId,
+    });
+    this.logger = this.workloadLogger.child({ stage: this.stage });
     this.stopRequested = new Promise((resolve) => {
       this.resolveStop = resolve;
     });
@@ -112,7 +122,7 @@ export class WorkloadJob {
   /** The workload ended elsewhere (`stage`): stop its process, record nothing more. */
   abandon(stage: WorkloadStage): void {
     if (this.stopReason) return;
-    this.deps.log?.(`Workload ${this.id} was ended elsewhere (${stage}): stopping what this runner started`);
+    this.logger.warn(`Workload ended elsewhere (${stage}): stopping what this runner started`);
     this.requestStop('abandoned');
   }
 
@@ -201,7 +211,12 @@ export class WorkloadJob {
         this.sink.write('running', 'error', error);
         const exit = await service.stop(this.deps.config.stopTimeoutMs);
         this.sink.write('running', 'info', `Service stopped (${describeExit(exit)})`);
-        return await this.endRunning('failed', { error, failedStage: 'running', exitCode: exit.code });
+        return await this.endRunning('failed', {
+          error,
+          failedStage: 'running',
+          failureReason: 'health',
+          exitCode: exit.code,
+        });
       }
       const { exit } = outcome;
       // The contract's wording for any exit of a service that should keep running, 0 included.
@@ -213,11 +228,22 @@ export class WorkloadJob {
       // Whatever it forked is killed too.
       await service.stop(0);
       this.sink.write('running', 'error', error);
-      await this.endRunning('failed', { error, failedStage: 'running', exitCode: exit.code });
+      await this.endRunning('failed', {
+        error,
+        failedStage: 'running',
+        failureReason: exit.outOfMemoryMb ? 'memory' : 'crash',
+        exitCode: exit.code,
+      });
     } finally {
       watching.abort();
       this.deps.sampler?.remove(this.id);
     }
+  }
+
+  /** Records the new stage here and in the server log's bindings. */
+  private entered(stage: WorkloadStage): void {
+    this.stage = stage;
+    this.logger = this.workloadLogger.child({ stage });
   }
 
   private async stopService(service: RunningService): Promise<void> {
@@ -287,7 +313,8 @@ export class WorkloadJob {
     this.throwIfStopping();
     const row = await transitionWorkload(this.deps.pool, this.id, this.stage, to, patch);
     if (!row) throw this.lostRace();
-    this.stage = to;
+    this.entered(to);
+    this.logger.info(`Workload entered ${to}`);
   }
 
   /**
@@ -304,7 +331,8 @@ export class WorkloadJob {
       const moved = await transitionWithPort(pool, this.id, this.stage, 'deploy', candidate);
       if (moved === PORT_TAKEN) return false;
       if (!moved) throw this.lostRace();
-      this.stage = 'deploy';
+      this.entered('deploy');
+      this.logger.info(`Workload entered deploy (port ${candidate})`);
       return true;
     });
     if (port !== undefined) return port;
@@ -325,7 +353,7 @@ export class WorkloadJob {
     }
     const { workload } = this.claim;
     const ranMs = performance.now() - this.runningSince;
-    await this.recordEnd(to, async () => {
+    await this.recordEnd(to, patch, async () => {
       const ended = await endRunning(this.deps.pool, workload, {
         stage: to,
         stopRequested: this.stopReason === 'user',
@@ -348,12 +376,15 @@ export class WorkloadJob {
     const exit = this.service ? await this.service.stop(0) : undefined;
     if (this.stopReason === 'abandoned') return;
     if (error instanceof LostRaceError) {
+      this.logger.warn('The workload was changed elsewhere: this runner stops working on it');
       this.sink.write(stage, 'warn', 'The workload was changed elsewhere: this runner stops working on it');
       await this.sink.flush();
       return;
     }
     let message: string;
+    let failureReason: FailureReason = stageFailureReason(stage);
     if (this.stopReason || error instanceof CancelledError) {
+      failureReason = 'cancelled';
       message =
         this.stopReason === 'shutdown'
           ? `Cancelled: runner shutting down during ${stage}`
@@ -364,7 +395,12 @@ export class WorkloadJob {
       message = `Unexpected error during ${stage}: ${(error as Error).message ?? String(error)}`;
     }
     this.sink.write(stage, 'error', message);
-    await this.finish('failed', { error: message, failedStage: stage, exitCode: exit?.code ?? null });
+    await this.finish('failed', {
+      error: message,
+      failedStage: stage,
+      failureReason,
+      exitCode: exit?.code ?? null,
+    });
   }
 
   /**
@@ -387,7 +423,7 @@ export class WorkloadJob {
       logFailure = error;
     }
     const from = this.stage;
-    await this.recordEnd(to, async () =>
+    await this.recordEnd(to, patch, async () =>
       Boolean(await transitionWorkload(this.deps.pool, this.id, from, to, patch)),
     );
     if (logFailure) throw new Error(`Log entries of workload ${this.id} were lost`, { cause: logFailure });
@@ -400,9 +436,13 @@ export class WorkloadJob {
    * workload another actor ended (an orphan sweep), or whose earlier attempt
    * committed without its answer arriving, is done.
    */
-  private async recordEnd(to: 'stopped' | 'failed', attempt: () => Promise<boolean>): Promise<void> {
+  private async recordEnd(
+    to: 'stopped' | 'failed',
+    patch: WorkloadPatch,
+    attempt: () => Promise<boolean>,
+  ): Promise<void> {
     const from = this.stage;
-    this.stage = await retry(
+    const recorded = await retry(
       async () => {
         if (await attempt()) return to;
         const current = await getWorkloadRow(this.deps.pool, this.id);
@@ -413,12 +453,28 @@ export class WorkloadJob {
         ...RECORD_END_BACKOFF,
         onRetry: (error, attempt, delayMs) => {
           if (attempt === 1 || attempt % 10 === 0) {
-            this.deps.log?.(
-              `Workload ${this.id}: cannot record ${to} yet (${(error as Error).message}); retrying every ${Math.round(delayMs / 1000)} s at most until it is`,
+            this.logger.warn(
+              { err: error },
+              `Cannot record ${to} yet (${(error as Error).message}); retrying every ${Math.round(delayMs / 1000)} s at most until it is`,
             );
           }
         },
       },
     );
+    if (recorded === to) this.logEnd(to, patch);
+    else this.entered(recorded);
+  }
+
+  /** Enters the terminal stage here and says so in the server log. */
+  private logEnd(to: 'stopped' | 'failed', patch: WorkloadPatch): void {
+    const from = this.stage;
+    this.entered(to);
+    const fields = {
+      failedStage: patch.failedStage,
+      failureReason: patch.failureReason,
+      exitCode: patch.exitCode,
+    };
+    if (to === 'failed') this.logger.warn(fields, `Workload failed in ${from}: ${patch.error}`);
+    else this.logger.info(fields, 'Workload stopped');
   }
 }

@@ -1,11 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
-import { createYoga, type Plugin } from 'graphql-yoga';
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import pg from 'pg';
 import type { Config } from '../core/config.ts';
 import { isLoopback } from '../core/config.ts';
 import type { Database } from '../core/db/database.ts';
+import { type Logger, lineWriter, silentLogger } from '../core/logger.ts';
 import { type OrphanSweeper, startOrphanSweeper } from '../core/orphan-sweeper.ts';
 import { credentialOf } from './auth.ts';
 import type { Context } from './context.ts';
@@ -18,6 +19,10 @@ import { MAX_HTTP_CONNECTIONS, MAX_REQUEST_BODY_BYTES } from './limits.ts';
 import type { LiveHub } from './live/hub.ts';
 import { shareSubscriptionExecution } from './live/shared-execution.ts';
 import { LogBudget } from './log-budget.ts';
+import { metricsPlugins } from './metrics/endpoint.ts';
+import { restError } from './rest/errors.ts';
+import { restPlugin } from './rest/plugin.ts';
+import { REST_BASE } from './rest/routes.ts';
 import { schema } from './schema/index.ts';
 import { createLoaders } from './services/loaders.ts';
 import { serveWebSockets } from './ws-endpoint.ts';
@@ -39,21 +44,29 @@ export interface AppOptions {
   apiToken: string;
   db: Database;
   live: LiveHub;
-  log?: (line: string) => void;
+  /** The process's logger (default: none). */
+  logger?: Logger;
 }
 
 /**
  * Refuses requests that hold neither the bearer token nor the session
  * cookie (UNAUTHENTICATED, 401). GraphiQL's page itself is public: it holds
- * nothing, and its requests carry the cookie.
+ * nothing, and its requests carry the cookie. Every other path is behind
+ * it: GraphQL, REST and /metrics.
  */
 function authPlugin(token: string): Plugin {
   return {
-    onRequest({ request, endResponse, fetchAPI }) {
+    onRequest({ request, url, endResponse, fetchAPI }) {
       if (credentialOf(token, request.headers)) return;
       const accept = request.headers.get('accept') ?? '';
-      if (request.method === 'GET' && accept.includes('text/html')) return;
+      if (request.method === 'GET' && accept.includes('text/html') && url.pathname === GRAPHQL_PATH) return;
       const error = unauthenticated();
+      if (url.pathname === REST_BASE || url.pathname.startsWith(`${REST_BASE}/`)) {
+        const response = restError('UNAUTHENTICATED', error.message);
+        response.headers.set('www-authenticate', 'Bearer');
+        endResponse(response);
+        return;
+      }
       endResponse(
         new fetchAPI.Response(
           JSON.stringify({ errors: [{ message: error.message, extensions: { code: 'UNAUTHENTICATED' } }] }),
@@ -67,13 +80,16 @@ function authPlugin(token: string): Plugin {
   };
 }
 
-export function buildApp({ config, apiToken, db, live, log = () => {} }: AppOptions): App {
+export function buildApp({ config, apiToken, db, live, logger = silentLogger }: AppOptions): App {
+  const log = logger.child({ component: 'api' });
   const frontDoor = new FrontDoor({
     token: apiToken,
     loopback: isLoopback(config.host),
     corsOrigins: config.corsOrigins,
   });
   const graphiql = graphiqlPage();
+  // The REST plugin runs documents through this yoga instance, made just below.
+  let yogaInstance: YogaServerInstance<Record<string, unknown>, Context> | undefined;
   const yoga = createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
@@ -92,15 +108,22 @@ export function buildApp({ config, apiToken, db, live, log = () => {} }: AppOpti
     logging: {
       debug: () => {},
       info: () => {},
-      warn: (...args) => log(`warn: ${args.map(String).join(' ')}`),
-      error: (...args) =>
-        log(`error: ${args.map((a) => (a instanceof Error ? (a.stack ?? a.message) : String(a))).join(' ')}`),
+      warn: (...args) => log.warn(args.map(String).join(' ')),
+      error: (...args) => {
+        const err = args.find((a) => a instanceof Error);
+        log.error(
+          err ? { err } : {},
+          args.map((a) => (a instanceof Error ? a.message : String(a))).join(' '),
+        );
+      },
     },
     plugins: [
       authPlugin(apiToken),
       // A form or multipart POST (which a browser sends cross-origin without asking) executes nothing.
       useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }),
       ...armorPlugins(),
+      ...metricsPlugins(db.pool),
+      restPlugin(schema, () => yogaInstance!),
       graphiql.plugin,
       shareSubscriptionExecution(),
     ],
@@ -110,6 +133,7 @@ export function buildApp({ config, apiToken, db, live, log = () => {} }: AppOpti
     },
   });
 
+  yogaInstance = yoga;
   const dashboard = dashboardHandler();
   const server = createServer((req, res) => {
     const refused = frontDoor.checkRequest(req);
@@ -127,7 +151,8 @@ export function buildApp({ config, apiToken, db, live, log = () => {} }: AppOpti
     yoga,
     token: apiToken,
     frontDoor,
-    onError: (error) => log(`error: WebSocket: ${error instanceof Error ? error.message : String(error)}`),
+    onError: (error) =>
+      log.error({ err: error }, `WebSocket: ${error instanceof Error ? error.message : String(error)}`),
   });
 
   let stopping: Promise<void> | undefined;
@@ -142,7 +167,7 @@ export function buildApp({ config, apiToken, db, live, log = () => {} }: AppOpti
         pool.on('error', () => {
           // An idle connection died (server restart): the next sweep opens another.
         });
-        sweeper = { pool, sweeper: startOrphanSweeper({ pool, selfId: null, log }) };
+        sweeper = { pool, sweeper: startOrphanSweeper({ pool, selfId: null, log: lineWriter(log) }) };
       }
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);

@@ -20,6 +20,7 @@ export async function cancelPending(pool: pg.Pool, workloadId: string): Promise<
     const row = await transitionWorkload(client, workloadId, 'pending', 'failed', {
       error,
       failedStage: 'pending',
+      failureReason: 'cancelled',
     });
     if (!row) {
       await client.query('rollback');

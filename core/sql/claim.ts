@@ -1,6 +1,7 @@
 import type { EnvVar } from '../db/entities/deployment.ts';
 import { CLAIMED_STAGE, type Executor, INITIAL_STAGE } from '../stages.ts';
 import type { Queryable } from './queryable.ts';
+import { recordStageChange } from './stage-ledger.ts';
 import { notifyWorkloadUpdated, toWorkloadRow, type WorkloadRow } from './workload-row.ts';
 
 /** A claimed workload with what the runner needs from its deployment and project. */
@@ -41,7 +42,8 @@ export interface HealthSettings {
  *   inner side of a nested loop and run it again for every pending row, and
  *   each run sees the rows this statement has locked as free (its own
  *   locks), so one claim of limit 4 took all 100 pending workloads;
- * - the UPDATE moves them to `validate` and records the owner;
+ * - the UPDATE moves them to `validate` and records the owner, and the
+ *   stage ledger closes their pending visit and opens validate;
  * - the outer select joins the deployment and project (executor, health
  *   check, env, limits, root path) so the runner needs no second round trip, and
  *   notifies `workloadUpdated` listeners (delivered at commit).
@@ -62,7 +64,7 @@ export async function claimWorkloads(
        update "workload" set "stage" = '${CLAIMED_STAGE}', "runner_id" = $1, "started_at" = now(), "updated_at" = now()
         where "id" in (select "id" from picked) and "stage" = '${INITIAL_STAGE}'
         returning *
-     )
+     ), ${recordStageChange('claimed', `'${INITIAL_STAGE}'`)}
      select claimed.*, d."executor" as "deployment_executor", d."health_check_path", d."env",
             d."health_check_interval_ms", d."health_check_timeout_ms", d."health_check_failure_threshold",
             d."memory_limit_mb", d."cpu_limit", d."pids_limit", p."root_path", ${notifyWorkloadUpdated('claimed')}

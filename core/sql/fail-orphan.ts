@@ -20,6 +20,7 @@ export async function failOrphan(pool: pg.Pool, row: WorkloadRow): Promise<Workl
     const moved = await transitionWorkload(client, row.id, row.stage, 'failed', {
       error,
       failedStage: row.stage,
+      failureReason: 'runner_lost',
     });
     await client.query(moved ? 'commit' : 'rollback');
     return moved;

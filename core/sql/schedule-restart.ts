@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { WORKLOAD_CREATED_CHANNEL } from './create-workload.ts';
 import type { Queryable } from './queryable.ts';
+import { recordCreation } from './stage-ledger.ts';
 import { toWorkloadRow, type WorkloadRow } from './workload-row.ts';
 
 /**
@@ -9,7 +10,8 @@ import { toWorkloadRow, type WorkloadRow } from './workload-row.ts';
  * claims before `scheduled_at` (claim.ts). `scheduled_at` is computed by the
  * database from its own clock, the one the claim compares with. Runners are
  * woken at commit (they also poll, so one that missed it claims it late,
- * never early).
+ * never early). Its pending visit opens in the stage ledger in the same
+ * statement, as for a created workload.
  */
 export async function insertRestart(
   db: Queryable,
@@ -24,7 +26,7 @@ export async function insertRestart(
                date_trunc('milliseconds', now() + $7 * interval '1 millisecond'),
                date_trunc('milliseconds', now()), now())
        returning *
-     )
+     ), ${recordCreation('created')}
      select created.*, pg_notify('${WORKLOAD_CREATED_CHANNEL}', created.id::text) from created`,
     [
       randomUUID(),

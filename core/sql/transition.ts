@@ -1,5 +1,6 @@
 import { canTransition, isTerminal, sqlStageList, TERMINAL_STAGES, type WorkloadStage } from '../stages.ts';
 import type { Queryable } from './queryable.ts';
+import { recordStageChange } from './stage-ledger.ts';
 import {
   notifyWorkloadUpdated,
   patchAssignments,
@@ -14,6 +15,8 @@ import {
  * workload exactly one wins, and the loser gets `null` back and must re-read.
  * A terminal target also stamps `finished_at`; the NOTIFY in the same
  * statement is delivered at commit, so listeners never see uncommitted state.
+ * The same statement closes the stage visit it leaves and opens the next in
+ * `workload_stage` (STAGE_LEDGER), only when the move happened.
  *
  * Throws for a move the stage machine forbids: that is a bug in the caller,
  * not a race.
@@ -26,6 +29,9 @@ export async function transitionWorkload(
   patch: WorkloadPatch = {},
 ): Promise<WorkloadRow | null> {
   if (!canTransition(from, to)) throw new Error(`Illegal workload transition ${from} → ${to}`);
+  if ((to === 'failed') !== (patch.failureReason !== undefined)) {
+    throw new Error(`A move to failed, and only that, carries a failure reason (${from} → ${to})`);
+  }
   const { sql, values } = patchAssignments(patch, 4);
   const sets = [`"stage" = $3`, `"updated_at" = now()`, ...sql];
   if (isTerminal(to)) sets.push(`"finished_at" = now()`);
@@ -34,7 +40,7 @@ export async function transitionWorkload(
        update "workload" set ${sets.join(', ')}
         where "id" = $1 and "stage" = $2
         returning *
-     )
+     ), ${recordStageChange('moved', '$2')}
      select moved.*, ${notifyWorkloadUpdated('moved')} from moved`,
     [id, from, to, ...values],
   );

@@ -1,3 +1,4 @@
+import type { FailureReason } from '../failure-reasons.ts';
 import type { Executor, WorkloadStage } from '../stages.ts';
 
 /** A `workload` row as the hot-path SQL returns it (`returning *`). */
@@ -13,6 +14,7 @@ export interface WorkloadRow {
   url: string | null;
   error: string | null;
   failedStage: WorkloadStage | null;
+  failureReason: FailureReason | null;
   exitCode: number | null;
   stopRequested: boolean;
   runnerId: string | null;
@@ -54,6 +56,7 @@ export function toWorkloadRow(r: Record<string, unknown>): WorkloadRow {
     url: r.url as string | null,
     error: r.error as string | null,
     failedStage: r.failed_stage as WorkloadStage | null,
+    failureReason: (r.failure_reason ?? null) as FailureReason | null,
     exitCode: r.exit_code as number | null,
     stopRequested: r.stop_requested as boolean,
     runnerId: r.runner_id as string | null,
@@ -88,6 +91,8 @@ export interface WorkloadPatch {
   url?: string | null;
   error?: string | null;
   failedStage?: WorkloadStage | null;
+  /** Required with a move to `failed`, refused otherwise. */
+  failureReason?: FailureReason;
   exitCode?: number | null;
   startedAt?: Date | null;
 }
@@ -100,6 +105,7 @@ const COLUMNS: Record<keyof WorkloadPatch, string> = {
   url: 'url',
   error: 'error',
   failedStage: 'failed_stage',
+  failureReason: 'failure_reason',
   exitCode: 'exit_code',
   startedAt: 'started_at',
 };

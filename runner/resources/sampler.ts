@@ -78,7 +78,13 @@ export class ResourceSampler {
       // CPU of one core = 100 %; a counter that went back (a process of the group ended) counts as 0.
       const cpuPercent =
         before && seconds > 0 ? Math.max(0, ((now.cpuSeconds - before.cpuSeconds) / seconds) * 100) : 0;
-      samples.push({ workloadId, cpuPercent, memoryBytes: now.memoryBytes, pids: now.pids });
+      samples.push({
+        workloadId,
+        cpuPercent,
+        cpuSeconds: now.cpuSeconds,
+        memoryBytes: now.memoryBytes,
+        pids: now.pids,
+      });
     }
     await recordResources(this.pool, samples);
   }

@@ -1,3 +1,4 @@
+import { FAILURE_REASONS } from '../../core/failure-reasons.ts';
 import {
   DEPLOYMENT_STATUSES,
   EXECUTORS,
@@ -11,6 +12,7 @@ export const WorkloadStageEnum = builder.enumType('WorkloadStage', { values: WOR
 export const LogLevelEnum = builder.enumType('LogLevel', { values: LOG_LEVELS });
 export const DeploymentStatusEnum = builder.enumType('DeploymentStatus', { values: DEPLOYMENT_STATUSES });
 export const ExecutorEnum = builder.enumType('Executor', { values: EXECUTORS });
+export const FailureReasonEnum = builder.enumType('FailureReason', { values: FAILURE_REASONS });
 export const RestartPolicyEnum = builder.enumType('RestartPolicy', {
   values: RESTART_POLICIES,
   description:

@@ -6,5 +6,6 @@ import './deployment-update.ts';
 import './workload.ts';
 import './workload-log.ts';
 import './runner.ts';
+import './workload-stats.ts';
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -7,7 +7,7 @@ import { stopWorkload } from '../services/stop-workload.ts';
 import { workloadConnection } from '../services/workload-page.ts';
 import { parseId } from '../validation/input.ts';
 import { builder } from './builder.ts';
-import { ExecutorEnum, WorkloadStageEnum } from './enums.ts';
+import { ExecutorEnum, FailureReasonEnum, WorkloadStageEnum } from './enums.ts';
 import { DeploymentRef, WorkloadConnection, WorkloadRef } from './refs.ts';
 
 WorkloadRef.implement({
@@ -37,6 +37,12 @@ WorkloadRef.implement({
     url: t.exposeString('url', { nullable: true }),
     error: t.exposeString('error', { nullable: true }),
     failedStage: t.field({ type: WorkloadStageEnum, nullable: true, resolve: (w) => w.failedStage }),
+    failureReason: t.field({
+      type: FailureReasonEnum,
+      nullable: true,
+      description: 'Why it failed, as a category (the message is in error); null unless failed.',
+      resolve: (w) => w.failureReason,
+    }),
     exitCode: t.exposeInt('exitCode', { nullable: true }),
     stopRequested: t.exposeBoolean('stopRequested'),
     runnerId: t.exposeID('runnerId', { nullable: true, description: 'The runner that claimed it.' }),

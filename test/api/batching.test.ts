@@ -40,9 +40,9 @@ async function seedProject(deployments: number): Promise<{ projectId: string; de
     );
     if (i === deployments - 1) continue;
     await app.db.pool.query(
-      `insert into workload (id, deployment_id, service_path, stage, error, failed_stage, created_at, updated_at, finished_at)
-       values ($1, $2, 'svc', 'failed', 'old', 'build', now() - interval '1 minute', now(), now()),
-              ($3, $2, 'svc', 'running', null, null, now(), now(), null)`,
+      `insert into workload (id, deployment_id, service_path, stage, error, failed_stage, failure_reason, created_at, updated_at, finished_at)
+       values ($1, $2, 'svc', 'failed', 'old', 'build', 'build', now() - interval '1 minute', now(), now()),
+              ($3, $2, 'svc', 'running', null, null, null, now(), now(), null)`,
       [randomUUID(), id, randomUUID()],
     );
   }

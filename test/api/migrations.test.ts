@@ -29,15 +29,19 @@ describe('migrations', () => {
       ]),
     );
     const deploymentId = await seedDeployment(db);
-    const insert = (stage: string, finished: boolean) =>
+    const insert = (stage: string, finished: boolean, reason: string | null = null) =>
       db.pool.query(
-        `insert into workload (id, deployment_id, service_path, stage, created_at, updated_at, finished_at)
-         values (gen_random_uuid(), $1, 'x', $2, now(), now(), ${finished ? 'now()' : 'null'})`,
-        [deploymentId, stage],
+        `insert into workload (id, deployment_id, service_path, stage, created_at, updated_at, finished_at, failure_reason)
+         values (gen_random_uuid(), $1, 'x', $2, now(), now(), ${finished ? 'now()' : 'null'}, $3)`,
+        [deploymentId, stage, reason],
       );
     await expect(insert('exploded', false)).rejects.toMatchObject({ code: '23514' });
-    await expect(insert('failed', false)).rejects.toMatchObject({ code: '23514' });
+    await expect(insert('failed', false, 'crash')).rejects.toMatchObject({ code: '23514' });
     await expect(insert('running', true)).rejects.toMatchObject({ code: '23514' });
-    await expect(insert('failed', true)).resolves.toBeTruthy();
+    // A failure carries its reason, one of the known ones; nothing else does.
+    await expect(insert('failed', true)).rejects.toMatchObject({ code: '23514' });
+    await expect(insert('failed', true, 'gremlins')).rejects.toMatchObject({ code: '23514' });
+    await expect(insert('stopped', true, 'crash')).rejects.toMatchObject({ code: '23514' });
+    await expect(insert('failed', true, 'crash')).resolves.toBeTruthy();
   });
 });

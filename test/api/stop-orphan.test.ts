@@ -55,6 +55,7 @@ describe('stopWorkload when the runner that claimed it is gone', () => {
         id,
         stage: 'failed',
         failedStage: stage,
+        failureReason: 'runner_lost',
         error: `Runner ${runnerId} stopped responding`,
         stopRequested: true,
       });

@@ -67,6 +67,7 @@ describeDocker('docker workloads through the API and a runner', () => {
     expect(crashed).toMatchObject({
       stage: 'failed',
       failedStage: 'running',
+      failureReason: 'crash',
       exitCode: 3,
       error: 'Service crashed with exit code 3',
     });

@@ -45,6 +45,7 @@ describeDocker('a docker workload while running', () => {
     expect(failed).toMatchObject({
       stage: 'failed',
       failedStage: 'running',
+      failureReason: 'health',
       error: `Health check failed 3 times in a row: ${reason}`,
     });
     expect(await suite.containerExists(running.containerId!)).toBe(false);

@@ -47,7 +47,7 @@ beforeAll(async () => {
     let out = '';
     child.stdout!.on('data', (chunk) => {
       out += chunk;
-      const match = /GraphiQL at (\S+)/.exec(out);
+      const match = /GraphiQL at ([^\s"]+)/.exec(out);
       if (match) resolve(match[1]!);
     });
     child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));

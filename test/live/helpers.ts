@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
+import { stageFailureReason } from '../../core/failure-reasons.ts';
 import { createWorkloadRow } from '../../core/sql/create-workload.ts';
 import { transitionWorkload } from '../../core/sql/transition.ts';
 import type { WorkloadStage } from '../../core/stages.ts';
@@ -42,7 +43,7 @@ export async function moveThrough(pool: pg.Pool, id: string, stages: WorkloadSta
       id,
       from,
       to,
-      to === 'failed' ? { error: 'x', failedStage: from } : {},
+      to === 'failed' ? { error: 'x', failedStage: from, failureReason: stageFailureReason(from) } : {},
     );
     if (!moved) throw new Error(`could not move ${id} ${from} → ${to}`);
   }

@@ -169,7 +169,11 @@ describe('workloadUpdated over graphql-ws', () => {
     });
     await first;
     const error = `Service crashed: ${'x'.repeat(9000)}`;
-    await transitionWorkload(db.pool, id, 'running', 'failed', { error, failedStage: 'running' });
+    await transitionWorkload(db.pool, id, 'running', 'failed', {
+      error,
+      failedStage: 'running',
+      failureReason: 'crash',
+    });
     await done;
     expect(states).toEqual([
       { stage: 'running', error: null },

@@ -124,7 +124,7 @@ async function terminate(child: ChildProcess, ports: number[]) {
 describe('SIGTERM to the main pid', { timeout: 300_000 }, () => {
   it('npm start: the API and its runner stop gracefully before npm exits', async () => {
     const app = npm(['start'], { PORT: '0', HOST: '127.0.0.1', WORKLOAD_PORT_RANGE: '24100-24199' });
-    const [, url] = await app.waitFor(/GraphiQL at (http:\S+)/);
+    const [, url] = await app.waitFor(/GraphiQL at (http:[^\s"]+)/);
     await app.waitFor(/Runner \S+ started/);
     const apiPort = Number(new URL(url!).port);
     const deploymentId = await seedDeployment(db, { rootPath: projectRoot, servicePath: 'hello' });

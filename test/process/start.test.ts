@@ -50,7 +50,7 @@ async function start(
     // npm start compiles dist/ first when a source changed since the last build.
     const timer = setTimeout(() => reject(new Error(`no ready line in: ${output}`)), 180_000);
     child.stdout!.on('data', () => {
-      const match = /GraphiQL at (http:\S+)/.exec(output);
+      const match = /GraphiQL at (http:[^\s"]+)/.exec(output);
       if (match) {
         clearTimeout(timer);
         resolve(match[1]!);
@@ -80,7 +80,7 @@ describe('npm start', { timeout: 300_000 }, () => {
     const token = (await readFile(join(dataDir, 'api-token'), 'utf8')).trim();
     expect(token.length).toBeGreaterThanOrEqual(32);
     expect((await stat(join(dataDir, 'api-token'))).mode & 0o777).toBe(0o600);
-    const signIn = /Sign in from a browser: (\S+)/.exec(first.output())?.[1];
+    const signIn = /Sign in from a browser: ([^\s"]+)/.exec(first.output())?.[1];
     expect(signIn).toBe(`${new URL(first.url).origin}/?token=${token}`);
     const anonymous = await fetch(first.url, {
       method: 'POST',

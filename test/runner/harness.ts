@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../core/config.ts';
+import type { Logger } from '../../core/logger.ts';
 import type { ExecutorRegistry } from '../../runner/executors/index.ts';
 import { Runner } from '../../runner/runner.ts';
 import { baseServiceEnv } from '../../runner/service-env.ts';
@@ -38,7 +39,11 @@ export interface Harness {
   root: string;
   env: RunnerEnv;
   runners: Runner[];
-  startRunner(overrides?: Record<string, string>, executors?: ExecutorRegistry): Promise<Runner>;
+  startRunner(
+    overrides?: Record<string, string>,
+    executors?: ExecutorRegistry,
+    logger?: Logger,
+  ): Promise<Runner>;
   deploy(servicePath: string, options?: DeployOptions): Promise<string>;
   createWorkload(deploymentId: string): Promise<WorkloadFieldsFragment>;
   close(): Promise<void>;
@@ -60,7 +65,7 @@ export async function startHarness(fixtures: string[], env: RunnerEnv): Promise<
     root,
     env,
     runners,
-    async startRunner(overrides = {}, executors?: ExecutorRegistry) {
+    async startRunner(overrides = {}, executors?: ExecutorRegistry, logger?: Logger) {
       const config = loadConfig({ HOST: '127.0.0.1', ...env, ...overrides });
       const runner = new Runner({
         config,
@@ -69,6 +74,7 @@ export async function startHarness(fixtures: string[], env: RunnerEnv): Promise<
         pollMs: 200,
         heartbeatMs: 500,
         ...(executors ? { executors } : {}),
+        ...(logger ? { logger } : {}),
       });
       runners.push(runner);
       await runner.start();

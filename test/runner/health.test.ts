@@ -47,6 +47,7 @@ describe('periodic health checks', () => {
     expect(failed).toMatchObject({
       stage: 'failed',
       failedStage: 'running',
+      failureReason: 'health',
       error: `Health check failed 3 times in a row: ${reason}`,
     });
     expect(await gone(running.pid!)).toBe(true);
@@ -86,6 +87,7 @@ describe('periodic health checks', () => {
     expect(failed).toMatchObject({
       stage: 'failed',
       failedStage: 'running',
+      failureReason: 'health',
       error: `Health check failed 3 times in a row: ${reason}`,
     });
     expect(await gone(running.pid!)).toBe(true);

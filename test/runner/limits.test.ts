@@ -83,6 +83,7 @@ describe('limits', () => {
     expect(failed).toMatchObject({
       stage: 'failed',
       failedStage: 'running',
+      failureReason: 'memory',
       error: 'Out of memory: exceeded the 128 MB limit',
     });
     const logs = await logsOf(h.app, created.id);

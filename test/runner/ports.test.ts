@@ -53,7 +53,10 @@ describe('build → deploy with the port in the same statement', () => {
 
   it('answers null when another actor moved the workload first', async () => {
     const id = await inBuild();
-    await transitionWorkload(db.pool, id, 'build', 'failed', { error: 'cancelled elsewhere' });
+    await transitionWorkload(db.pool, id, 'build', 'failed', {
+      error: 'cancelled elsewhere',
+      failureReason: 'cancelled',
+    });
     expect(await transitionWithPort(db.pool, id, 'build', 'deploy', twoPorts().from)).toBeNull();
   });
 
@@ -82,13 +85,19 @@ describe('build → deploy with the port in the same statement', () => {
     expect(await allocatePort(range, new AbortController().signal, moveToDeploy(id))).toBeUndefined();
     expect(await getWorkloadRow(db.pool, id)).toMatchObject({ stage: 'build', port: null });
 
-    await transitionWorkload(db.pool, holders[1]!, 'deploy', 'failed', { error: 'gone' });
+    await transitionWorkload(db.pool, holders[1]!, 'deploy', 'failed', {
+      error: 'gone',
+      failureReason: 'runner_lost',
+    });
     expect(await allocatePort(range, new AbortController().signal, moveToDeploy(id))).toBe(range.to);
   });
 
   it('stops trying once the lost race is reported', async () => {
     const id = await inBuild();
-    await transitionWorkload(db.pool, id, 'build', 'failed', { error: 'stopped elsewhere' });
+    await transitionWorkload(db.pool, id, 'build', 'failed', {
+      error: 'stopped elsewhere',
+      failureReason: 'cancelled',
+    });
     await expect(allocatePort(twoPorts(), new AbortController().signal, moveToDeploy(id))).rejects.toThrow(
       'lost the race',
     );

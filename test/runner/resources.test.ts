@@ -36,5 +36,10 @@ describe('resource usage', () => {
     expect(next.peakMemoryBytes).toBeGreaterThanOrEqual(
       Math.max(first.resources!.memoryBytes, next.resources!.memoryBytes),
     );
+    // The cumulative CPU time is kept beside the percentage (the metrics' counter).
+    const { rows } = await h.app.db.pool.query(`select "cpu_seconds" from "workload" where "id" = $1`, [
+      created.id,
+    ]);
+    expect(rows[0].cpu_seconds).toBeGreaterThan(0);
   });
 });

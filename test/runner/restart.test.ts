@@ -56,6 +56,7 @@ describe('restart policy', () => {
     expect(last).toMatchObject({
       stage: 'failed',
       failedStage: 'running',
+      failureReason: 'crash',
       error: 'Service crashed with exit code 1',
     });
     // Longer than the next backoff (4 s) would be: no fourth workload comes.
@@ -103,6 +104,7 @@ describe('restart policy', () => {
     expect(stopWorkload).toMatchObject({
       stage: 'failed',
       failedStage: 'pending',
+      failureReason: 'cancelled',
       error: 'Cancelled by user during pending',
     });
     await sleep(6_000);

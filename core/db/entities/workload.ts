@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { defineEntity, type InferEntity } from '@mikro-orm/core';
+import { FAILURE_REASONS } from '../../failure-reasons.ts';
 import { EXECUTORS, INITIAL_STAGE, sqlStageList, TERMINAL_STAGES, WORKLOAD_STAGES } from '../../stages.ts';
 import { DeploymentSchema } from './deployment.ts';
 import { RunnerSchema } from './runner.ts';
@@ -24,6 +25,8 @@ export const WorkloadSchema = defineEntity({
     url: p.text().nullable(),
     error: p.text().nullable(),
     failedStage: p.enum([...WORKLOAD_STAGES]).nullable(),
+    /** Why it failed (failure-reasons.ts); set exactly when the stage is `failed`. */
+    failureReason: p.enum([...FAILURE_REASONS]).nullable(),
     exitCode: p.integer().nullable(),
     stopRequested: p.boolean().default(false),
     runnerId: p
@@ -45,6 +48,8 @@ export const WorkloadSchema = defineEntity({
     scheduledAt: p.datetime().columnType('timestamptz').nullable(),
     /** The last resource sample while running (runner/resources). */
     cpuPercent: p.double().nullable(),
+    /** Cumulative CPU time at the last sample, in seconds (a counter, for the metrics). */
+    cpuSeconds: p.double().nullable(),
     memoryBytes: p.double().nullable(),
     pids: p.integer().nullable(),
     sampledAt: p.datetime().columnType('timestamptz').nullable(),
@@ -83,6 +88,10 @@ export const WorkloadSchema = defineEntity({
       name: 'workload_terminal_finished_check',
       // Written the way PostgreSQL prints it back, so schema diffs see no change.
       expression: `(stage = ANY (ARRAY[${TERMINAL_STAGES.map((s) => `'${s}'::text`).join(', ')}])) = (finished_at IS NOT NULL)`,
+    },
+    {
+      name: 'workload_failed_has_reason_check',
+      expression: `(stage = 'failed'::text) = (failure_reason IS NOT NULL)`,
     },
   ],
 });
