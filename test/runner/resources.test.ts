@@ -11,15 +11,16 @@ beforeAll(async () => {
 afterAll(() => h?.close());
 
 describe('resource usage', () => {
-  it('appears within 10 s of running, counts the processes of the group, and is sampled again', async () => {
+  it('appears within 10 s of running, counts the tasks of its cgroup, and is sampled again', async () => {
     const created = await h.createWorkload(await h.deploy('forking'));
     const running = await waitFor(h.app, created.id, (w) => w.stage === 'running' || terminal(w));
     expect(running).toMatchObject({ stage: 'running', resources: null, peakMemoryBytes: null });
     const since = Date.now();
     const first = await waitFor(h.app, created.id, (w) => w.resources !== null, 10_000);
     expect(Date.now() - since).toBeLessThanOrEqual(10_000);
-    // The service and the child it forked.
-    expect(first.resources).toMatchObject({ pids: 2 });
+    // Tasks of the workload's cgroup, as pidsLimit counts them (Docker's stats count the same way):
+    // the service and the child it forked, with their threads.
+    expect(first.resources!.pids).toBeGreaterThanOrEqual(2);
     expect(first.resources!.memoryBytes).toBeGreaterThan(10 * 1024 * 1024);
     expect(first.resources!.cpuPercent).toBeGreaterThanOrEqual(0);
     expect(first.peakMemoryBytes).toBeGreaterThanOrEqual(first.resources!.memoryBytes);
