@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freeTcpPort } from '../../core/db/embedded.ts';
+import { stageFailureReason } from '../../core/failure-reasons.ts';
 import { insertLogBatch } from '../../core/sql/insert-logs.ts';
 import { transitionWorkload } from '../../core/sql/transition.ts';
+import type { WorkloadPatch } from '../../core/sql/workload-row.ts';
 import type { WorkloadStage } from '../../core/stages.ts';
 import { CreateWorkloadDocument } from '../../sdk/index.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
@@ -44,8 +46,10 @@ async function createWorkload(): Promise<string> {
   return (await app.gql(CreateWorkloadDocument, { input: { deploymentId } })).createWorkload.id;
 }
 
-const move = async (id: string, from: WorkloadStage, to: WorkloadStage, patch = {}) => {
-  const row = await transitionWorkload(app.db.pool, id, from, to, patch);
+const move = async (id: string, from: WorkloadStage, to: WorkloadStage, patch: WorkloadPatch = {}) => {
+  // A move to failed carries its reason, as the runner's do.
+  const reason = to === 'failed' && !patch.failureReason ? { failureReason: stageFailureReason(from) } : {};
+  const row = await transitionWorkload(app.db.pool, id, from, to, { ...patch, ...reason });
   expect(row?.stage).toBe(to);
 };
 

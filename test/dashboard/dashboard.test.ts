@@ -31,6 +31,8 @@ async function open(path: string): Promise<Page> {
   page.on('console', (message) => {
     if (message.type() === 'error') console.error('page console:', message.text());
   });
+  // Signing in as a person does: the URL npm start prints sets the session cookie.
+  await page.goto(h.app.signInUrl);
   await page.goto(`${base}/${path}`);
   return page;
 }
@@ -152,4 +154,32 @@ describe.skipIf(!hasBrowser)('dashboard', () => {
     await page.getByRole('button', { name: 'Stop' }).click();
     await page.close();
   }, 240_000);
+  it('creates and updates deployments from forms, showing the API errors', async () => {
+    const page = await open('');
+    const project = page.locator('section.project').first();
+    const create = project.getByRole('form', { name: 'Create deployment' });
+    await create.getByPlaceholder('service name').fill('escapee');
+    await create.getByPlaceholder('services/api').fill('../outside');
+    await create.getByRole('button', { name: 'Create deployment' }).click();
+    await expect.poll(() => create.getByRole('alert').textContent()).toContain('servicePath');
+
+    await create.getByPlaceholder('services/api').fill('talker');
+    await create.getByRole('button', { name: 'Create deployment' }).click();
+    const row = page.locator('tr[data-deployment="escapee"]');
+    await row.waitFor({ timeout: 15_000 });
+    await row.getByRole('link', { name: 'escapee' }).click();
+
+    const update = page.getByRole('form', { name: 'Update deployment' });
+    await update.getByLabel('memory MB').fill('8');
+    await update.getByRole('button', { name: 'Save settings' }).click();
+    await expect.poll(() => update.getByRole('alert').textContent()).toContain('memoryLimitMb');
+    await update.getByLabel('memory MB').fill('256');
+    await update.getByLabel('Restart policy').selectOption('on_failure');
+    await update.getByRole('button', { name: 'Save settings' }).click();
+    await expect
+      .poll(() => page.locator('dl.settings').textContent(), { timeout: 10_000 })
+      .toContain('256 MB');
+    expect(await page.locator('dl.settings').textContent()).toContain('on_failure');
+    await page.close();
+  });
 });

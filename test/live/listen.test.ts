@@ -138,7 +138,11 @@ describe('a killed LISTEN backend: reconnect and catch-up, nothing missed', () =
       });
       // Its NOTIFY went to nobody: the hub's re-read after reconnecting brings it.
       await until(() => stages.length === 2);
-      await transitionWorkload(own, id, 'validate', 'failed', { error: 'x', failedStage: 'validate' });
+      await transitionWorkload(own, id, 'validate', 'failed', {
+        error: 'x',
+        failedStage: 'validate',
+        failureReason: 'validate',
+      });
       await done;
       expect(stages).toEqual(['pending', 'validate', 'failed']);
     } finally {

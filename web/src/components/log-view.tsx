@@ -60,16 +60,26 @@ export function LogView({ entries, workloadId }: Props) {
     overscan: 30,
   });
 
+  // Set by what a person does to the list (wheel, touch, keys, the scroll bar); the view's own
+  // scrolling to the newest line while following never turns following off.
+  const userScrolling = useRef(false);
+  const markUser = () => {
+    userScrolling.current = true;
+  };
   useEffect(() => {
-    if (follow && count > 0) virtualizer.scrollToIndex(count - 1, { align: 'end' });
+    if (follow && count > 0) {
+      userScrolling.current = false;
+      virtualizer.scrollToIndex(count - 1, { align: 'end' });
+    }
   }, [follow, count, virtualizer]);
 
   const onScroll = () => {
     const element = scroller.current;
     if (!element) return;
     const atBottom = element.scrollHeight - element.scrollTop - element.clientHeight < ROW_HEIGHT * 2;
-    if (!atBottom && follow) setFollow(false);
-    else if (atBottom && !follow) setFollow(true);
+    if (atBottom) {
+      if (!follow) setFollow(true);
+    } else if (follow && userScrolling.current) setFollow(false);
   };
 
   const download = () => {
@@ -125,7 +135,16 @@ export function LogView({ entries, workloadId }: Props) {
           Download
         </button>
       </div>
-      <div className="log-lines" ref={scroller} onScroll={onScroll} data-testid="log-lines">
+      <div
+        className="log-lines"
+        ref={scroller}
+        onScroll={onScroll}
+        onWheel={markUser}
+        onTouchStart={markUser}
+        onPointerDown={markUser}
+        role="log"
+        data-testid="log-lines"
+      >
         <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
           {virtualizer.getVirtualItems().map((item) => {
             const entry = at(item.index);

@@ -1,8 +1,9 @@
 import { useState } from 'react';
 import { DeploymentDocument, type WorkloadFieldsFragment } from '../../../sdk/generated/graphql.ts';
 import { StageBadge } from '../components/stage-badge.tsx';
+import { UpdateDeploymentForm } from '../components/update-deployment-form.tsx';
 import { WorkloadActions } from '../components/workload-actions.tsx';
-import { between, formatDuration, formatTime, shortId } from '../lib/format.ts';
+import { between, formatBytes, formatDuration, formatTime, shortId } from '../lib/format.ts';
 import { useQuery, useWorkloadUpdates } from '../lib/hooks.ts';
 
 const PAGE = 20;
@@ -34,10 +35,25 @@ export function DeploymentView({ id }: { id: string }) {
         <dt>executor</dt>
         <dd>{deployment.executor}</dd>
         <dt>health check</dt>
-        <dd>{deployment.healthCheckPath ?? 'TCP'}</dd>
+        <dd>
+          {deployment.healthCheckPath ?? 'TCP'}
+          {deployment.healthCheckIntervalMs > 0
+            ? ` every ${deployment.healthCheckIntervalMs} ms, ${deployment.healthCheckFailureThreshold} failures in a row end it`
+            : ', at start only'}
+        </dd>
+        <dt>restarts</dt>
+        <dd>
+          {deployment.restartPolicy} (at most {deployment.maxRestarts})
+        </dd>
+        <dt>limits</dt>
+        <dd>
+          {deployment.memoryLimitMb ?? 'default'} MB · {deployment.cpuLimit ?? 'default'} CPUs ·{' '}
+          {deployment.pidsLimit ?? 'default'} pids
+        </dd>
         <dt>env</dt>
-        <dd>{deployment.env.map((v) => v.name).join(', ') || '—'}</dd>
+        <dd>{deployment.env.map((v) => (v.secret ? `${v.name} (secret)` : v.name)).join(', ') || '—'}</dd>
       </dl>
+      <UpdateDeploymentForm key={deployment.updatedAt} deployment={deployment} onUpdated={reload} />
       <h2>Workloads</h2>
       <table className="workloads">
         <thead>
@@ -47,6 +63,8 @@ export function DeploymentView({ id }: { id: string }) {
             <th>created</th>
             <th>duration</th>
             <th>error</th>
+            <th>restart</th>
+            <th>resources</th>
             <th />
           </tr>
         </thead>
@@ -77,6 +95,23 @@ function WorkloadRow({ workload, onChanged }: { workload: WorkloadFieldsFragment
       <td>{formatTime(workload.createdAt)}</td>
       <td>{formatDuration(between(workload.startedAt ?? workload.createdAt, workload.finishedAt))}</td>
       <td className="error-cell">{workload.error ?? ''}</td>
+      <td>
+        {workload.restartOf ? (
+          <a href={`#/workloads/${workload.restartOf.id}`} title="The workload this one restarts">
+            #{workload.attempt} of {shortId(workload.restartOf.id)}
+          </a>
+        ) : (
+          `#${workload.attempt}`
+        )}
+        {workload.stage === 'pending' && workload.scheduledAt
+          ? ` at ${formatTime(workload.scheduledAt)}`
+          : ''}
+      </td>
+      <td>
+        {workload.resources
+          ? `${formatBytes(workload.resources.memoryBytes)} · ${workload.resources.cpuPercent.toFixed(0)}% CPU · ${workload.resources.pids} pids`
+          : '—'}
+      </td>
       <td>
         <WorkloadActions
           workload={workload}

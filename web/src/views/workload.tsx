@@ -4,7 +4,7 @@ import { LogView } from '../components/log-view.tsx';
 import { StageBadge } from '../components/stage-badge.tsx';
 import { stageSpans, Timeline } from '../components/timeline.tsx';
 import { WorkloadActions } from '../components/workload-actions.tsx';
-import { shortId } from '../lib/format.ts';
+import { formatBytes, shortId } from '../lib/format.ts';
 import { useQuery, useWorkloadUpdates } from '../lib/hooks.ts';
 import { LogFollower } from '../lib/log-follower.ts';
 
@@ -46,7 +46,10 @@ export function WorkloadView({ id }: { id: string }) {
             <a href={workload.url}>{workload.url}</a> ·{' '}
           </>
         )}
-        executor {workload.executor ?? '—'} · pid {workload.pid ?? '—'} · exit code {workload.exitCode ?? '—'}
+        executor {workload.executor ?? '—'} · pid {workload.pid ?? '—'} · exit code {workload.exitCode ?? '—'}{' '}
+        · attempt {workload.attempt}
+        {workload.resources &&
+          ` · ${formatBytes(workload.resources.memoryBytes)} (peak ${formatBytes(workload.peakMemoryBytes)}) · ${workload.resources.cpuPercent.toFixed(0)}% CPU · ${workload.resources.pids} pids`}
       </p>
       {workload.error && (
         <p className="error" data-testid="workload-error">
