@@ -36,6 +36,8 @@ export async function runCommand(
   }
   const onAbort = () => signalProcess(proc, 'SIGKILL');
   ctx.signal.addEventListener('abort', onAbort, { once: true });
+  // A cancel that came while the process was being started (a sandbox takes a while) has fired already.
+  if (ctx.signal.aborted) onAbort();
   const output = Promise.all([
     ctx.log.pipe(proc.child.stdout, ctx.stage, 'info'),
     ctx.log.pipe(proc.child.stderr, ctx.stage, 'warn'),

@@ -53,9 +53,10 @@ describe.skipIf(!available)('GraphiQL', () => {
     page.on('console', (message) => {
       if (/Content Security Policy|Refused to/i.test(message.text())) violations.push(message.text());
     });
-    const response = await page.goto(app.signInUrl, { waitUntil: 'domcontentloaded' });
-    // Signed in: redirected off the token URL, onto GraphiQL.
-    expect(page.url()).toBe(`${origin}/graphql`);
+    await page.goto(app.signInUrl, { waitUntil: 'domcontentloaded' });
+    // Signed in: redirected off the token URL, onto the dashboard; GraphiQL is at /graphql.
+    expect(page.url()).toBe(`${origin}/`);
+    const response = await page.goto(`${origin}/graphql`, { waitUntil: 'domcontentloaded' });
     expect(response?.headers()['content-security-policy']).toMatch(/script-src 'sha256-/);
     const cookies = await page.context().cookies();
     expect(cookies.find((c) => c.name === 'agentforge_session')).toMatchObject({

@@ -62,7 +62,7 @@ describe('kill -9 of a runner', () => {
     expect(existsSync(copy)).toBe(true);
     expect(await sweepLeftovers(h.app.db.pool, join(REPO, '.data', 'workloads'))).not.toContain(created.id);
     await h.app.db.pool.query(
-      `update workload set stage = 'failed', error = 'Runner gone', failed_stage = 'running', finished_at = now() where id = $1`,
+      `update workload set stage = 'failed', error = 'Runner gone', failed_stage = 'running', failure_reason = 'runner_lost', finished_at = now() where id = $1`,
       [created.id],
     );
     expect(await sweepLeftovers(h.app.db.pool, join(REPO, '.data', 'workloads'))).toContain(created.id);

@@ -61,10 +61,12 @@ describe('the stage lists are derived from the one table', () => {
     }
     expect(stageLists(orphans)).toEqual([{ negated: false, stages: [...LIVE_STAGES] }]);
     expect(claim).toContain(`set "stage" = '${CLAIMED_STAGE}'`);
-    // Picks in the initial stage, moves to the claimed one, re-checks the initial one.
+    // Picks in the initial stage, moves to the claimed one, re-checks the initial one, and the
+    // stage ledger closes the initial stage's visit.
     expect(claim.match(/"stage" = '([a-z]+)'/g)).toEqual([
       `"stage" = '${INITIAL_STAGE}'`,
       `"stage" = '${CLAIMED_STAGE}'`,
+      `"stage" = '${INITIAL_STAGE}'`,
       `"stage" = '${INITIAL_STAGE}'`,
     ]);
     expect(sqlStageList(['stopped', 'failed'])).toBe(`('stopped', 'failed')`);
