@@ -114,7 +114,8 @@ export class Runner {
       log: this.log,
     });
     await this.sweeper.sweep();
-    await this.removeLeftovers();
+    // Not awaited: a Docker engine that does not answer must not keep the runner from claiming.
+    void this.removeLeftovers();
     await this.startLoop();
     this.heartbeatTimer = setInterval(() => this.beat(), this.options.heartbeatMs ?? RUNNER_HEARTBEAT_MS);
     this.retention.start();
