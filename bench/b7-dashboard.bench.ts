@@ -11,20 +11,17 @@ const FOLLOW_MS = 5_000;
 
 /** Frames the page paints in `ms` (requestAnimationFrame callbacks), per second. */
 function framesPerSecond(page: Page, ms: number): Promise<number> {
-  return page.evaluate(
-    (duration) =>
-      new Promise<number>((resolve) => {
-        let frames = 0;
-        const started = performance.now();
-        const tick = (now: number) => {
-          frames++;
-          if (now - started < duration) requestAnimationFrame(tick);
-          else resolve((frames * 1000) / (now - started));
-        };
-        requestAnimationFrame(tick);
-      }),
-    ms,
-  );
+  // A string, not a function: the TypeScript loader's helpers do not exist in the page.
+  return page.evaluate(`new Promise((resolve) => {
+    let frames = 0;
+    const started = performance.now();
+    const tick = (now) => {
+      frames++;
+      if (now - started < ${ms}) requestAnimationFrame(tick);
+      else resolve((frames * 1000) / (now - started));
+    };
+    requestAnimationFrame(tick);
+  })`);
 }
 
 async function logCount(shipped: Shipped, id: string): Promise<number> {
@@ -107,7 +104,7 @@ const bench: Benchmark = {
         ratio: firstPaintMs / shellMs,
         goal: 'log first paint ≤ 2× the shell; ≥ 30 fps while following (ratio: first paint / shell)',
         met: firstPaintMs <= 2 * shellMs && followingFps >= 30,
-        notes: [`B7: frame rate idle ${idleFps.toFixed(1)} fps, following ${followingFps.toFixed(1)} fps.`],
+        notes: [`frame rate idle ${idleFps.toFixed(1)} fps, following ${followingFps.toFixed(1)} fps.`],
       };
     } finally {
       await browser.close();
