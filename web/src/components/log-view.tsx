@@ -1,19 +1,13 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useRef, useState } from 'react';
+import { LOG_LEVELS, WORKLOAD_STAGES } from '../../../core/stages.ts';
 import type { LogLevel, WorkloadStage } from '../../../sdk/generated/graphql.ts';
 import { formatEntry, type LogEntry } from '../lib/log-follower.ts';
 
 const ROW_HEIGHT = 18;
-export const STAGE_FILTERS: readonly WorkloadStage[] = [
-  'pending',
-  'validate',
-  'build',
-  'deploy',
-  'running',
-  'stopped',
-  'failed',
-];
-export const LEVEL_FILTERS: readonly LogLevel[] = ['info', 'warn', 'error'];
+// The stage machine's own lists (a leaf module every package may share).
+export const STAGE_FILTERS: readonly WorkloadStage[] = WORKLOAD_STAGES;
+export const LEVEL_FILTERS: readonly LogLevel[] = LOG_LEVELS;
 
 interface Props {
   /** Appended to in place by the follower, which re-renders the view once per frame. */
