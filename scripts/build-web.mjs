@@ -8,9 +8,10 @@
 // Freshness is one stat per source against a stamp written by the last build,
 // which also lists the sources, so an added or removed file is noticed too.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { staleAgainst, writeStamp } from './build.mjs';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const WEB_DIST = path.join(ROOT, 'web', 'dist');
@@ -34,18 +35,7 @@ function sources() {
 
 /** Why web/dist needs a rebuild, or null when it is up to date. */
 export function webStaleReason() {
-  let stamp;
-  try {
-    stamp = { mtimeMs: statSync(STAMP).mtimeMs, ...JSON.parse(readFileSync(STAMP, 'utf8')) };
-  } catch {
-    return 'no build yet';
-  }
-  const files = sources();
-  if (files.join('\n') !== (stamp.files ?? []).join('\n')) return 'sources were added or removed';
-  for (const file of [...files, ...CONFIGS]) {
-    if (statSync(path.join(ROOT, file)).mtimeMs > stamp.mtimeMs) return `${file} changed`;
-  }
-  return null;
+  return staleAgainst(STAMP, sources(), CONFIGS);
 }
 
 export function buildWeb() {
@@ -64,9 +54,7 @@ export function buildWeb() {
       `vite build failed (${result.error?.message ?? `exit ${result.status}`}):\n${result.stdout}${result.stderr}`,
     );
   }
-  writeFileSync(STAMP, `${JSON.stringify({ files }, null, 1)}\n`);
-  // Stamped with the time the build began: a source saved during the build makes the next start rebuild.
-  utimesSync(STAMP, startedAt, startedAt);
+  writeStamp(STAMP, files, startedAt);
 }
 
 /** Rebuilds web/dist when a source is newer than the last build. */

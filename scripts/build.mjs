@@ -51,20 +51,34 @@ function sources() {
   return files.sort();
 }
 
-/** Why dist/ needs a rebuild, or null when it is up to date. */
-export function staleReason() {
+/**
+ * Why the output stamped at `stampPath` needs a rebuild (null when it is up
+ * to date): no stamp, a source added or removed since, or a source or config
+ * newer than the stamp. Shared with scripts/build-web.mjs.
+ */
+export function staleAgainst(stampPath, files, configs) {
   let stamp;
   try {
-    stamp = { mtimeMs: statSync(STAMP).mtimeMs, ...JSON.parse(readFileSync(STAMP, 'utf8')) };
+    stamp = { mtimeMs: statSync(stampPath).mtimeMs, ...JSON.parse(readFileSync(stampPath, 'utf8')) };
   } catch {
     return 'no build yet';
   }
-  const files = sources();
   if (files.join('\n') !== (stamp.files ?? []).join('\n')) return 'sources were added or removed';
-  for (const file of [...files, ...CONFIGS]) {
+  for (const file of [...files, ...configs]) {
     if (statSync(path.join(ROOT, file)).mtimeMs > stamp.mtimeMs) return `${file} changed`;
   }
   return null;
+}
+
+/** Writes the stamp of a build that began at `startedAt`: a source saved during it makes the next check rebuild. */
+export function writeStamp(stampPath, files, startedAt) {
+  writeFileSync(stampPath, `${JSON.stringify({ files }, null, 1)}\n`);
+  utimesSync(stampPath, startedAt, startedAt);
+}
+
+/** Why dist/ needs a rebuild, or null when it is up to date. */
+export function staleReason() {
+  return staleAgainst(STAMP, sources(), CONFIGS);
 }
 
 /** Compiles into a fresh directory and puts it in place of dist/. Throws with tsc's output on failure. */
@@ -87,10 +101,7 @@ export function build() {
       `tsc failed (${result.error?.message ?? `exit ${result.status}`}):\n${result.stdout}${result.stderr}`,
     );
   }
-  const stamp = path.join(out, '.build-stamp.json');
-  writeFileSync(stamp, `${JSON.stringify({ files }, null, 1)}\n`);
-  // Stamped with the time the build began: a source saved during the build makes the next start rebuild.
-  utimesSync(stamp, startedAt, startedAt);
+  writeStamp(path.join(out, '.build-stamp.json'), files, startedAt);
   const old = path.join(ROOT, `.dist-old-${process.pid}`);
   if (existsSync(DIST)) renameSync(DIST, old);
   renameSync(out, DIST);
