@@ -17,7 +17,7 @@ export interface ApiToken {
 }
 
 /**
- * The token the API requires (DESIGN.md §9): AGENTFORGE_API_TOKEN when set,
+ * The token the API requires (docs/front-door.md): AGENTFORGE_API_TOKEN when set,
  * else the one kept in the data directory, else a new random one written
  * there with mode 0600 (the `wx` flag: two processes starting at once never
  * overwrite each other's, the loser reads the winner's).

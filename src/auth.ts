@@ -4,7 +4,7 @@ import { SESSION_COOKIE } from './front-door/session-cookie.ts';
 
 /**
  * Checks an `Authorization` value (`Bearer <token>`) against the API token
- * in constant time. The API always has a token (DESIGN.md §9): given on the
+ * in constant time. The API always has a token (docs/front-door.md): given on the
  * command line, or generated in the data directory.
  */
 export function isAuthorized(token: string, authorization: unknown): boolean {

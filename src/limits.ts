@@ -1,5 +1,5 @@
 /**
- * Every bound the API puts on what one client may ask of it (DESIGN.md §9),
+ * Every bound the API puts on what one client may ask of it (docs/front-door.md),
  * named once here. A request over a document limit gets a validation error;
  * a socket over a socket limit is closed. Together they keep the server's
  * memory bounded whatever clients send.

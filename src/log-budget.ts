@@ -2,7 +2,7 @@ import { badInput } from './errors.ts';
 import { MAX_LOG_ENTRIES_PER_RESPONSE } from './limits.ts';
 
 /**
- * The log entries one response may still carry (DESIGN.md §9): every `logs`
+ * The log entries one response may still carry (docs/front-door.md): every `logs`
  * field of a request reserves its `first` before reading, so however many
  * aliases ask, the rows read for one response never pass the cap. What a
  * read did not use goes back. One per request (in its context).

@@ -27,7 +27,7 @@ export interface WsEndpointOptions {
 }
 
 /**
- * graphql-ws on the API's path (DESIGN.md §5, §9). The upgrade is refused
+ * graphql-ws on the API's path (docs/contract.md, docs/front-door.md). The upgrade is refused
  * with 403 for a foreign Origin or a rebinding Host, and with 503 past the
  * connection cap, before any message. A frame larger than 1 MiB closes its
  * socket (1009) without being buffered. A connection authenticates with its

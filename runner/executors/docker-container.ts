@@ -24,7 +24,7 @@ export const CONTAINER_DEFAULT_USER = '65534:65534';
 export const CONTAINER_LOG_CONFIG = { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '2' } };
 
 /**
- * The container's confinement (DESIGN §8): the deployment's limits, no
+ * The container's confinement (docs/containment.md): the deployment's limits, no
  * capability, no privilege escalation, bounded logs, no mounts, never
  * privileged. `imageUser` is the image's own USER, kept when it names one.
  */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
- * One cgroup per local workload (DESIGN §8): its limits (memory, CPU,
+ * One cgroup per local workload (docs/containment.md): its limits (memory, CPU,
  * processes), a way to find and kill everything in it whatever it forked or
  * however it detached, its usage, and whether the kernel killed something in
  * it for memory. cgroup v2 (one hierarchy) and v1 (a hierarchy per

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Config } from '../../core/config.ts';
 
-/** The uid/gid services run as (DESIGN §8): never root, never the runner's. */
+/** The uid/gid services run as (docs/containment.md): never root, never the runner's. */
 export interface ServiceIdentity {
   uid: number;
   gid: number;

@@ -6,7 +6,7 @@ import { StageError } from '../executors/types.ts';
 import type { ServiceIdentity } from './identity.ts';
 
 /**
- * The workload's working copy (DESIGN §8): once validate has found the
+ * The workload's working copy (docs/containment.md): once validate has found the
  * service directory inside the project root, its content is copied into the
  * workload's own directory, and install, build and start happen there. The
  * copy reads through open directory handles, one name at a time and never

@@ -15,7 +15,7 @@ import {
 } from '../limits.ts';
 
 /**
- * graphql-armor's limits on a document (DESIGN.md §5, §9), as yoga plugins,
+ * graphql-armor's limits on a document (docs/contract.md, docs/front-door.md), as yoga plugins,
  * so they hold over HTTP and WebSocket alike (graphql-ws goes through yoga's
  * envelop). The token limit counts while parsing (GRAPHQL_PARSE_FAILED); the
  * others are validation rules that report like any invalid document

@@ -13,7 +13,7 @@ export interface FrontDoorOptions {
 export type Refusal = { status: 403 | 401; message: string };
 
 /**
- * The checks every request meets before GraphQL (DESIGN.md §9), over HTTP
+ * The checks every request meets before GraphQL (docs/front-door.md), over HTTP
  * and on the WebSocket upgrade alike:
  *
  * - on loopback, a `Host` that is not a loopback name is refused (DNS rebinding);

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 
 /**
- * Who may talk to the API from a browser (DESIGN.md §9): pages of the
+ * Who may talk to the API from a browser (docs/front-door.md): pages of the
  * server's own origin, and those AGENTFORGE_CORS_ORIGINS lists.
  */
 

@@ -11,7 +11,7 @@ import { LimitFields, RunningSettingsFields } from './deployment-settings.ts';
 import { ExecutorEnum } from './enums.ts';
 import { DeploymentRef } from './refs.ts';
 
-/** Changing a deployment's settings, and deleting it (DESIGN.md §10). */
+/** Changing a deployment's settings, and deleting it (docs/running-stage.md). */
 
 const UpdateDeploymentInput = builder.inputType('UpdateDeploymentInput', {
   description:

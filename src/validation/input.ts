@@ -38,7 +38,7 @@ export function parseName(value: string, field: string): string {
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const MAX_ENV_VARS = 500;
-/** The whole env of a deployment (names and values, UTF-8): DESIGN §8. */
+/** The whole env of a deployment (names and values, UTF-8): docs/containment.md. */
 export const MAX_ENV_BYTES = 128 * 1024;
 
 /**

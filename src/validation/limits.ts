@@ -9,7 +9,7 @@ export interface LimitsInput {
 }
 
 /**
- * A deployment's limits (DESIGN §8): each one given is checked against what a
+ * A deployment's limits (docs/containment.md): each one given is checked against what a
  * service can start with and what the host has; one left out takes the
  * runner's default (`fallback`). MB means MiB.
  */

@@ -6,7 +6,7 @@ import { preview } from './input.ts';
 
 /**
  * System directories no project root may be, or be inside, after symlinks
- * are resolved (DESIGN §8). `/lib*` covers lib, lib32, lib64, libx32.
+ * are resolved (docs/containment.md). `/lib*` covers lib, lib32, lib64, libx32.
  */
 const SYSTEM_DIRS = [
   '/bin',

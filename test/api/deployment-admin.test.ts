@@ -14,7 +14,7 @@ import {
 import { startTestApp, type TestApp } from '../support/app.ts';
 
 /**
- * updateDeployment and deleteDeployment (DESIGN.md §10, §13), and the
+ * updateDeployment and deleteDeployment (docs/running-stage.md, docs/contract.md), and the
  * running-stage settings' bad input on create and update: a typed error
  * naming the field, and nothing written.
  */

@@ -8,7 +8,7 @@ import { describeDocker, dockerEngine } from './engine.ts';
 import { copyFixture, executorSuite, removeImageTags, stageContext } from './support.ts';
 
 /**
- * Docker containment (DESIGN §8): a workload's container has the
+ * Docker containment (docs/containment.md): a workload's container has the
  * deployment's limits, no capability, no privilege escalation, bounded
  * logs, no mounts and a non-root user; containers of a runner that is gone
  * are removed by the next sweep.

@@ -5,7 +5,7 @@ import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { fillLog, rawRequest } from './helpers.ts';
 
 /**
- * The front door over HTTP (DESIGN.md §9): what a web page on another
+ * The front door over HTTP (docs/front-door.md): what a web page on another
  * origin, a DNS-rebinding page and a browser signed in with the cookie can
  * and cannot do, and the bounds on one request.
  */

@@ -4,7 +4,7 @@ import { startTestApp, type TestApp } from '../support/app.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { fillLog, openRawSocket, upgradeStatus } from './helpers.ts';
 
-/** The front door on the WebSocket (DESIGN.md §9). */
+/** The front door on the WebSocket (docs/front-door.md). */
 let db: TestDatabase;
 let app: TestApp;
 beforeAll(async () => {

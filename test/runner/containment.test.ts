@@ -16,7 +16,7 @@ import {
 } from './harness.ts';
 
 /**
- * The sandbox of local workloads (DESIGN §8), against real bubblewrap and
+ * The sandbox of local workloads (docs/containment.md), against real bubblewrap and
  * real cgroups: what a service (or a payload in its env) can see and do.
  */
 let h: Harness;

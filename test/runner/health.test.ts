@@ -4,7 +4,7 @@ import { acceptsTcp } from '../../runner/readiness.ts';
 import { gone, type Harness, logsOf, portBlock, startHarness, terminal, waitFor } from './harness.ts';
 
 /**
- * Periodic health checks while running (DESIGN.md §10), with real services
+ * Periodic health checks while running (docs/running-stage.md), with real services
  * that turn bad after they were healthy at deploy.
  */
 let h: Harness;

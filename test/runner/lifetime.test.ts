@@ -16,7 +16,7 @@ import {
 } from './harness.ts';
 
 /**
- * Nothing of a workload outlives its runner (DESIGN §8): kill -9 of a
+ * Nothing of a workload outlives its runner (docs/containment.md): kill -9 of a
  * runner process ends every process of its services within a few seconds,
  * and what it left on disk and in cgroups is removed by the next sweep.
  */

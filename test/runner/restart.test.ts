@@ -9,7 +9,7 @@ import {
 import { type Harness, logsOf, portBlock, startHarness, terminal, waitFor } from './harness.ts';
 
 /**
- * The restart policy (DESIGN.md §10) with a real service that crashes
+ * The restart policy (docs/running-stage.md) with a real service that crashes
  * shortly after every start.
  */
 let h: Harness;

@@ -3,7 +3,7 @@ import { StopWorkloadDocument } from '../../sdk/index.ts';
 import { type Harness, logsOf, portBlock, startHarness, terminal, waitFor } from './harness.ts';
 
 /**
- * No sandbox, no root (DESIGN §8): a root runner that cannot make the
+ * No sandbox, no root (docs/containment.md): a root runner that cannot make the
  * sandbox refuses the local executor in validate, saying why and how to
  * fix it; AGENTFORGE_LOCAL_SANDBOX=off runs the service unconfined and says
  * so in its log.
