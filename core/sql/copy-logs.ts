@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { LogLevel, WorkloadStage } from '../stages.ts';
-import { NOTIFY_LOG_SEQ, RESERVE_LOG_SEQ, WorkloadGoneError } from './reserve-log-seq.ts';
+import { notifyLogBatch, RESERVE_LOG_SEQ, WorkloadGoneError } from './reserve-log-seq.ts';
 
 /** One entry as the runner's log writer queues it: `ts` in ms since the epoch (no Date per line). */
 export interface LogRow {
@@ -73,7 +73,7 @@ async function reserveAndCopy(
   await client.query('begin');
   const reserved = await client.query(
     `with reserved as (${RESERVE_LOG_SEQ})
-     select reserved.base, reserved.last, ${NOTIFY_LOG_SEQ} from reserved`,
+     select reserved.base, reserved.last, ${notifyLogBatch()} from reserved`,
     [workloadId, rows.length, expectedLast],
   );
   const row = reserved.rows[0] as { base: number; last: number } | undefined;

@@ -1,6 +1,7 @@
 import type { LogLevel, WorkloadStage } from '../stages.ts';
+import { notifiedRows } from './log-notification.ts';
 import type { Queryable } from './queryable.ts';
-import { NOTIFY_LOG_SEQ, RESERVE_LOG_SEQ, WorkloadGoneError } from './reserve-log-seq.ts';
+import { notifyLogBatch, RESERVE_LOG_SEQ, WorkloadGoneError } from './reserve-log-seq.ts';
 
 export interface LogEntryInput {
   /** A Date, or ms since the epoch. */
@@ -21,7 +22,8 @@ export { WORKLOAD_LOGS_CHANNEL, WorkloadGoneError } from './reserve-log-seq.ts';
  *    is commit order, no gaps, nothing written for a missing workload);
  * 2. one multi-row INSERT from `unnest` of parallel arrays (one round trip,
  *    one plan, however many rows), numbered from the reserved base;
- * 3. one NOTIFY with the workload id and the last seq.
+ * 3. one NOTIFY with the workload id and the last seq, and the entries
+ *    themselves when they fit (log-notification.ts).
  *
  * With `expectedLast`, the batch is written only if the log still ends at
  * that seq: a writer that retries after a lost answer can tell "my batch
@@ -58,8 +60,10 @@ export async function insertLogBatch(
     levels.push(e.level);
     messages.push(e.message);
   }
-  const result = await db.query(
-    `with reserved as (${RESERVE_LOG_SEQ}
+  const result = await db.query({
+    // Prepared once per connection: planning this statement cost the server more than running it.
+    name: 'agentforge_insert_logs',
+    text: `with reserved as (${RESERVE_LOG_SEQ}
      ), inserted as (
        insert into "workload_log" ("workload_id", "seq", "ts", "stage", "level", "message")
        select $1, reserved.base + e.ord, e.ts, e.stage, e.level, e.message
@@ -67,9 +71,9 @@ export async function insertLogBatch(
               unnest($4::timestamptz[], $5::text[], $6::text[], $7::text[])
                 with ordinality as e(ts, stage, level, message, ord)
      )
-     select reserved.last, ${NOTIFY_LOG_SEQ} from reserved`,
-    [workloadId, entries.length, expectedLast, ts, stages, levels, messages],
-  );
+     select reserved.last, ${notifyLogBatch('$8::text')} from reserved`,
+    values: [workloadId, entries.length, expectedLast, ts, stages, levels, messages, notifiedRows(entries)],
+  });
   const last = result.rows[0]?.last;
   if (last !== undefined) return last as number;
   if (expectedLast === null) throw new WorkloadGoneError(workloadId);

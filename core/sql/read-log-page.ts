@@ -29,8 +29,10 @@ export async function readLogPage(
   after: number,
   limit: LogPageLimit,
 ): Promise<LogPage> {
-  const result = await db.query(
-    `select "seq", "timestamp", "stage", "level", "message", "bytes"
+  const result = await db.query({
+    // Prepared once per connection: a live feed runs it for every batch it cannot take from a notification.
+    name: 'agentforge_read_log_page',
+    text: `select "seq", "timestamp", "stage", "level", "message", "bytes"
        from (select "seq", "ts" as "timestamp", "stage", "level", "message",
                     sum(octet_length("message")) over (order by "seq") as "bytes"
                from "workload_log"
@@ -43,8 +45,8 @@ export async function readLogPage(
               limit $3) as "page"
       where "bytes" - octet_length("message") < $4
       order by "seq"`,
-    [workloadId, after, limit.rows, limit.bytes],
-  );
+    values: [workloadId, after, limit.rows, limit.bytes],
+  });
   const rows = result.rows as (LogEntryRow & { bytes: string })[];
   const last = rows.at(-1);
   const full = rows.length === limit.rows || (last !== undefined && Number(last.bytes) >= limit.bytes);

@@ -27,10 +27,12 @@ export const RESERVE_LOG_SEQ = `
 
 /**
  * The batch's NOTIFY, selected from the reservation: the workload id and
- * the last seq, never a message (payloads are capped at 8000 bytes). It is
- * delivered only if the batch commits, after its rows are visible.
+ * the last seq, then `rows` (an SQL text expression: '' or `:<rows>`, see
+ * log-notification.ts). It is delivered only if the batch commits, after
+ * its rows are visible.
  */
-export const NOTIFY_LOG_SEQ = `pg_notify('${WORKLOAD_LOGS_CHANNEL}', $1 || ':' || reserved.last)`;
+export const notifyLogBatch = (rows = "''") =>
+  `pg_notify('${WORKLOAD_LOGS_CHANNEL}', $1 || ':' || reserved.last || ${rows})`;
 
 /** Log entries for a workload that does not exist (any more): the reservation found no row. */
 export class WorkloadGoneError extends Error {

@@ -1,6 +1,7 @@
 import type { Database } from '../../core/db/database.ts';
 import { createPgListener } from '../../core/listen/pg-listener.ts';
 import { WORKLOAD_LOGS_CHANNEL } from '../../core/sql/insert-logs.ts';
+import { notifiedWorkload, parseLogNotification } from '../../core/sql/log-notification.ts';
 import { PageRows, readLogPage } from '../../core/sql/read-log-page.ts';
 import type { LogEntryRow } from '../../core/sql/read-logs.ts';
 import { readWorkloadState } from '../../core/sql/read-workload-state.ts';
@@ -52,8 +53,9 @@ export interface NotifyHub extends LiveHub {
 
 /**
  * The LiveHub over LISTEN/NOTIFY (docs/architecture.md, "Data flow" and "Log pipeline"). A log notification
- * only says "look" (a workload and its last seq), and the workload's feed
- * reads the table once for all of its subscribers; a row notification
+ * carries a small batch itself, handed on without a read, or only says
+ * "look" (a workload and its last seq), and the workload's feed reads the
+ * table once for all of its subscribers; a row notification
  * carries the committed row, so every change reaches workloadUpdated
  * subscribers in commit order. When the
  * LISTEN connection drops, every feed re-reads after reconnecting, so a lost
@@ -76,9 +78,10 @@ export function createNotifyHub(db: Database, options: NotifyHubOptions = {}): N
     channels: [WORKLOAD_LOGS_CHANNEL, WORKLOAD_UPDATED_CHANNEL],
     onNotification(channel, payload) {
       if (channel === WORKLOAD_LOGS_CHANNEL) {
-        const colon = payload.lastIndexOf(':');
-        const feed = feeds.get(payload.slice(0, colon));
-        feed?.requestLogs(Number(payload.slice(colon + 1)));
+        // Rows are parsed only for a workload someone follows.
+        const feed = feeds.get(notifiedWorkload(payload));
+        const batch = feed && parseLogNotification(payload);
+        if (batch) feed.logsCommitted(batch.last, batch.entries);
       } else {
         const update = parseWorkloadUpdate(payload);
         const feed = feeds.get(update.id);

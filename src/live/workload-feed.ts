@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { PageRows, readLogPage } from '../../core/sql/read-log-page.ts';
+import type { LogEntryRow } from '../../core/sql/read-logs.ts';
 import { readWorkloadState } from '../../core/sql/read-workload-state.ts';
 import type { WorkloadRow } from '../../core/sql/workload-row.ts';
 import { isTerminal } from '../../core/stages.ts';
@@ -7,6 +8,8 @@ import { type LogSubscriber, messageBytes, type UpdateSubscriber } from './subsc
 import { XactSnapshot } from './xact-snapshot.ts';
 
 const EMPTY_READ_RETRY_MS = 50;
+/** Notified batches a feed keeps while a read is in flight; past these it reads the table. */
+const MAX_NOTIFIED_BATCHES = 64;
 const EMPTY_READS_BEFORE_GIVING_UP = 40;
 
 export interface FeedOptions {
@@ -46,6 +49,8 @@ export class WorkloadFeed {
   /** Read until a short page: how far the log goes is not known (after a reconnect, a quiet spell). */
   private wantToEnd = false;
   private emptyReads = 0;
+  /** Batches that came with their notification, in commit order, not yet handed on. */
+  private notified: LogEntryRow[][] = [];
   private busy = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private lastReadAt = Date.now();
@@ -86,6 +91,18 @@ export class WorkloadFeed {
     this.kick();
   }
 
+  /**
+   * A batch's notification: entries up to `lastSeq` were committed, and
+   * `entries` are the batch when the notification carried it. Those that
+   * follow on from what the feed has are handed on without a read.
+   */
+  logsCommitted(lastSeq: number, entries: LogEntryRow[] | undefined): void {
+    if (entries && entries.length > 0 && this.logSubscribers.size > 0) {
+      if (this.notified.length < MAX_NOTIFIED_BATCHES) this.notified.push(entries);
+    }
+    this.requestLogs(lastSeq);
+  }
+
   /** Entries up to `lastSeq` were committed (Infinity: read until the end, however far it is). */
   requestLogs(lastSeq: number): void {
     if (lastSeq === Number.POSITIVE_INFINITY) this.wantToEnd = true;
@@ -117,6 +134,7 @@ export class WorkloadFeed {
       // A pending retry (see waitForCommittedRows) ends this round; the timer starts the next.
       while (!this.idle && !this.retryTimer) {
         if (this.wantRow) await this.readRow();
+        else if (this.takeNotified()) continue;
         else if (this.logSeq !== undefined && (this.wantToEnd || this.wantLogs > this.logSeq))
           await this.readLogs();
         else break;
@@ -185,9 +203,40 @@ export class WorkloadFeed {
     // A full page may not be the end. A known committed seq (wantLogs) is never dropped: a NOTIFY that
     // arrived during this read is for rows committed after its snapshot, and the loop reads again.
     if (toEnd && full) this.wantToEnd = true;
-    const bytes = messageBytes(entries);
     if (entries.length > 0) this.emptyReads = 0;
     else if (this.wantLogs > after) this.waitForCommittedRows();
+    this.deliver(entries);
+  }
+
+  /**
+   * Hands on the notified batches that continue the log where the feed is
+   * (true if any did). One that does not (a batch too big for its
+   * notification came between) leaves the rest to a read of the table.
+   */
+  private takeNotified(): boolean {
+    let delivered = false;
+    while (this.logSeq !== undefined) {
+      const entries = this.notified.shift();
+      if (!entries) break;
+      const first = (entries[0] as LogEntryRow).seq;
+      const last = (entries[entries.length - 1] as LogEntryRow).seq;
+      if (last <= this.logSeq) continue;
+      if (first > this.logSeq + 1) {
+        this.notified = [];
+        break;
+      }
+      const fresh = first === this.logSeq + 1 ? entries : entries.slice(this.logSeq + 1 - first);
+      this.logSeq = last;
+      this.lastReadAt = Date.now();
+      this.deliver(fresh);
+      delivered = true;
+    }
+    return delivered;
+  }
+
+  /** New entries (possibly none) for the live subscribers; closes those stalled far behind. */
+  private deliver(entries: readonly LogEntryRow[]): void {
+    const bytes = messageBytes(entries);
     const now = Date.now();
     const { subscriberBuffer, subscriberBufferBytes = Number.POSITIVE_INFINITY, stallMs } = this.options;
     for (const sub of this.logSubscribers) {
