@@ -8,7 +8,10 @@ import type { LogSink, StageOf } from './types.ts';
 import { normalizeMessage } from './utf8-lines.ts';
 
 export interface LogWriterOptions {
-  /** When nothing is being written, wait this long for more entries before sending (default 2 ms). */
+  /**
+   * When nothing is being written, wait this long for more entries before
+   * sending (default 0: only until the output already read is queued).
+   */
   flushAfterMs?: number;
   /** This many waiting entries are sent at once, without waiting (default 500). */
   batchSize?: number;
@@ -52,7 +55,7 @@ export interface LogWriter extends LogSink {
 }
 
 const DEFAULTS = {
-  flushAfterMs: 2,
+  flushAfterMs: 0,
   batchSize: 500,
   maxRows: 20_000,
   copyAbove: 100,
@@ -104,7 +107,7 @@ export function createLogWriter(
   let queuedBytes = 0;
   let inFlight = 0;
   let inFlightBytes = 0;
-  let timer: NodeJS.Timeout | undefined;
+  let timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   let draining: Promise<void> | undefined;
   let failure: LogWriteError | undefined;
   let dropped = 0;
@@ -147,7 +150,7 @@ export function createLogWriter(
     storedBytes += bytes;
     if (draining) return;
     if (queue.length >= o.batchSize) startDrain();
-    else timer ??= setTimeout(startDrain, o.flushAfterMs);
+    else timer ??= o.flushAfterMs > 0 ? setTimeout(startDrain, o.flushAfterMs) : setImmediate(startDrain);
   };
 
   /** The one `warn` entry that stands for the lines `write` had to drop. */
@@ -187,7 +190,10 @@ export function createLogWriter(
   const queueInput: LineQueue = { output, space };
 
   const startDrain = () => {
-    if (timer) clearTimeout(timer);
+    if (timer) {
+      if (o.flushAfterMs > 0) clearTimeout(timer as NodeJS.Timeout);
+      else clearImmediate(timer as NodeJS.Immediate);
+    }
     timer = undefined;
     draining ??= drain().finally(() => {
       draining = undefined;
