@@ -102,7 +102,9 @@ async function copyRows(client: pg.PoolClient, workloadId: string, base: number,
   );
   const done = new Promise<void>((resolve, reject) => {
     stream.once('finish', resolve);
-    stream.once('error', reject);
+    // `on`, not `once`: a connection killed mid-COPY can make the stream fail twice (a write
+    // error, then the server's FATAL), and a second 'error' without a listener is uncaught.
+    stream.on('error', reject);
   });
   const iso = isoCache();
   let seq = base;
