@@ -8,6 +8,15 @@ import { type LogSubscriber, messageBytes, type UpdateSubscriber } from './subsc
 import { XactSnapshot } from './xact-snapshot.ts';
 
 const EMPTY_READ_RETRY_MS = 50;
+/**
+ * With this many live subscribers or more, a feed wakes them together, once
+ * per FANOUT_WINDOW_MS, instead of for every batch: waking a thousand
+ * followers for each line of a service printing every 5 ms cost a step and a
+ * socket write per follower and line, and the API fell 100 ms behind. A few
+ * followers get every batch at once.
+ */
+const GROUPED_FANOUT_SUBSCRIBERS = 32;
+const FANOUT_WINDOW_MS = 15;
 /** Notified batches a feed keeps while a read is in flight; past these it reads the table. */
 const MAX_NOTIFIED_BATCHES = 64;
 const EMPTY_READS_BEFORE_GIVING_UP = 40;
@@ -53,6 +62,9 @@ export class WorkloadFeed {
   private notified: LogEntryRow[][] = [];
   private busy = false;
   private retryTimer: NodeJS.Timeout | undefined;
+  private fanoutTimer: NodeJS.Timeout | undefined;
+  /** Entries gathered for many subscribers, handed over when fanoutTimer fires (see deliver). */
+  private grouped: LogEntryRow[] | undefined;
   private lastReadAt = Date.now();
   private readonly pageRows: PageRows;
 
@@ -121,6 +133,9 @@ export class WorkloadFeed {
   close(): void {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
+    if (this.fanoutTimer) clearTimeout(this.fanoutTimer);
+    this.fanoutTimer = undefined;
+    this.grouped = undefined;
   }
 
   private kick(): void {
@@ -234,8 +249,32 @@ export class WorkloadFeed {
     return delivered;
   }
 
-  /** New entries (possibly none) for the live subscribers; closes those stalled far behind. */
+  /**
+   * New entries (possibly none) for the live subscribers. With many of them
+   * (or while a group is pending, to keep seq order), the entries of
+   * FANOUT_WINDOW_MS are gathered into one array, handed to everyone when
+   * the window ends: subscribers in step still share one array, hence one
+   * execution and one frame.
+   */
   private deliver(entries: readonly LogEntryRow[]): void {
+    let live = 0;
+    for (const sub of this.logSubscribers) if (sub.live && !sub.overflowed) live++;
+    if (this.grouped === undefined && live < GROUPED_FANOUT_SUBSCRIBERS) {
+      this.offer(entries);
+      return;
+    }
+    this.grouped ??= [];
+    for (const entry of entries) this.grouped.push(entry);
+    this.fanoutTimer ??= setTimeout(() => {
+      this.fanoutTimer = undefined;
+      const group = this.grouped ?? [];
+      this.grouped = undefined;
+      this.offer(group);
+    }, FANOUT_WINDOW_MS);
+  }
+
+  /** Offers `entries` to every live subscriber and wakes them all; closes those stalled far behind. */
+  private offer(entries: readonly LogEntryRow[]): void {
     const bytes = messageBytes(entries);
     const now = Date.now();
     const { subscriberBuffer, subscriberBufferBytes = Number.POSITIVE_INFINITY, stallMs } = this.options;

@@ -96,7 +96,7 @@ function countingPool(pool: pg.Pool) {
 }
 
 describe('WorkloadFeed with notified batches', () => {
-  async function liveFeed(id: string) {
+  async function liveFeed(id: string, followers = 1) {
     const counting = countingPool(db.pool);
     const feed = new WorkloadFeed(counting.pool, id, {
       pageSize: 1000,
@@ -106,12 +106,15 @@ describe('WorkloadFeed with notified batches', () => {
         throw error;
       },
     });
-    const subscriber = new LogSubscriber(0);
-    subscriber.live = true;
-    feed.logSubscribers.add(subscriber);
+    const subscribers = Array.from({ length: followers }, () => {
+      const subscriber = new LogSubscriber(0);
+      subscriber.live = true;
+      feed.logSubscribers.add(subscriber);
+      return subscriber;
+    });
     feed.requestRow();
     await expect.poll(() => feed.logSeq).toBe(0);
-    return { feed, subscriber, counter: counting.counter };
+    return { feed, subscriber: subscribers[0] as LogSubscriber, subscribers, counter: counting.counter };
   }
 
   /** Writes a batch and hands its notification to the feed, as the hub does. */
@@ -154,6 +157,37 @@ describe('WorkloadFeed with notified batches', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(subscriber.take(100).map((e) => e.seq)).toEqual([1, 2, 3]);
     expect(counter.logReads).toBeGreaterThan(0);
+    feed.close();
+  });
+
+  it('gathers the batches of a moment into one array shared by many followers', async () => {
+    const id = await runningWorkload(db.pool);
+    const { feed, subscribers } = await liveFeed(id, 40);
+    // Four batches whose notifications arrive together, as from a service printing a line every few ms.
+    const notifications = [];
+    for (const line of ['a', 'b', 'c', 'd']) {
+      notifications.push(await notificationOf(id, await insertLogBatch(db.pool, id, [entry(line)])));
+    }
+    for (const n of notifications) feed.logsCommitted(n.last, n.entries);
+
+    await expect.poll(() => subscribers.every((s) => s.buffered === 4)).toBe(true);
+    const taken = subscribers.map((s) => s.take(100));
+    expect(taken[0]?.map((e) => e.message)).toEqual(['a', 'b', 'c', 'd']);
+    // One array for all: one execution and one frame for every follower in step.
+    expect(new Set(taken).size).toBe(1);
+    feed.close();
+  });
+
+  it('keeps seq order when followers leave while batches are gathered', async () => {
+    const id = await runningWorkload(db.pool);
+    const { feed, subscribers } = await liveFeed(id, 40);
+    await writeAndNotify(feed, id, ['first']);
+    for (const s of subscribers.slice(1)) feed.logSubscribers.delete(s);
+    await writeAndNotify(feed, id, ['second']);
+
+    const [follower] = subscribers as [LogSubscriber];
+    await expect.poll(() => follower.buffered).toBe(2);
+    expect(follower.take(100).map((e) => e.message)).toEqual(['first', 'second']);
     feed.close();
   });
 });
