@@ -1,5 +1,6 @@
+import type { LogLevel, WorkloadStage } from '../stages.ts';
 import type { Queryable } from './queryable.ts';
-import type { LogEntryRow } from './read-logs.ts';
+import { type LogEntryRow, StoredLogEntry, TS_AS_TEXT } from './read-logs.ts';
 
 export interface LogPageLimit {
   /** Rows at most. */
@@ -29,11 +30,14 @@ export async function readLogPage(
   after: number,
   limit: LogPageLimit,
 ): Promise<LogPage> {
-  const result = await db.query({
+  const result = await db.query<[number, string, WorkloadStage, LogLevel, string, string]>({
     // Prepared once per connection: a live feed runs it for every batch it cannot take from a notification.
     name: 'agentforge_read_log_page',
-    text: `select "seq", "timestamp", "stage", "level", "message", "bytes"
-       from (select "seq", "ts" as "timestamp", "stage", "level", "message",
+    rowMode: 'array',
+    // `ts` stays text until a client asks for it (see read-logs.ts).
+    types: TS_AS_TEXT,
+    text: `select "seq", "ts", "stage", "level", "message", "bytes"
+       from (select "seq", "ts", "stage", "level", "message",
                     sum(octet_length("message")) over (order by "seq") as "bytes"
                from "workload_log"
               where "workload_id" = $1 and "seq" > $2
@@ -47,16 +51,14 @@ export async function readLogPage(
       order by "seq"`,
     values: [workloadId, after, limit.rows, limit.bytes],
   });
-  const rows = result.rows as (LogEntryRow & { bytes: string })[];
+  const rows = result.rows;
   const last = rows.at(-1);
-  const full = rows.length === limit.rows || (last !== undefined && Number(last.bytes) >= limit.bytes);
-  const entries = rows.map(({ seq, timestamp, stage, level, message }) => ({
-    seq,
-    timestamp,
-    stage,
-    level,
-    message,
-  }));
+  const full = rows.length === limit.rows || (last !== undefined && Number(last[5]) >= limit.bytes);
+  const entries = new Array<LogEntryRow>(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i] as [number, string, WorkloadStage, LogLevel, string, string];
+    entries[i] = new StoredLogEntry(r[0], r[1], r[2], r[3], r[4]);
+  }
   return { entries, full };
 }
 

@@ -62,18 +62,18 @@ const TIMESTAMPTZ_OID = 1184;
 const parseTimestamptz = pg.types.getTypeParser(TIMESTAMPTZ_OID, 'text') as (text: string) => Date;
 
 /**
- * The read's type parsers: `ts` stays the text PostgreSQL sent. Parsing it
+ * The type parsers of log reads (this one and read-log-page.ts): `ts` stays the text PostgreSQL sent. Parsing it
  * into a Date was the largest cost of reading a log page in the API (more
  * than the rest of the row), and most readers (a subscriber asking for
  * `seq level message`) never look at it: StoredLogEntry parses it when asked.
  */
-const TS_AS_TEXT = {
+export const TS_AS_TEXT = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
     oid === TIMESTAMPTZ_OID ? (text: string) => text : pg.types.getTypeParser(oid, format)) as never,
 };
 
 /** A stored entry whose timestamp is parsed on first use (once, then kept). */
-class StoredLogEntry implements LogEntryRow {
+export class StoredLogEntry implements LogEntryRow {
   private parsed: Date | undefined;
   constructor(
     readonly seq: number,
