@@ -8,10 +8,10 @@
 // Freshness is one stat per source against a stamp written by the last build,
 // which also lists the sources, so an added or removed file is noticed too.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { staleAgainst, writeStamp } from './build.mjs';
+import { filesUnder, staleAgainst, writeStamp } from './build.mjs';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const WEB_DIST = path.join(ROOT, 'web', 'dist');
@@ -20,18 +20,7 @@ const STAMP = path.join(WEB_DIST, '.build-stamp.json');
 const SOURCES = ['web/src', 'sdk/generated'];
 const CONFIGS = ['web/index.html', 'web/vite.config.ts', 'web/tsconfig.json', 'package-lock.json'];
 
-function sources() {
-  const files = [];
-  const walk = (dir) => {
-    for (const entry of readdirSync(path.join(ROOT, dir), { withFileTypes: true })) {
-      const rel = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(rel);
-      else files.push(rel);
-    }
-  };
-  for (const dir of SOURCES) if (existsSync(path.join(ROOT, dir))) walk(dir);
-  return files.sort();
-}
+const sources = () => filesUnder(SOURCES);
 
 /** Why web/dist needs a rebuild, or null when it is up to date. */
 export function webStaleReason() {

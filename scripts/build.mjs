@@ -39,15 +39,20 @@ const CONFIGS = ['tsconfig.json', 'tsconfig.build.json'];
 const STALE_LOCK_MS = 5 * 60_000;
 
 function sources() {
+  return filesUnder(SOURCE_DIRS, (name) => name.endsWith('.ts') && !name.endsWith('.d.ts'));
+}
+
+/** The files below `dirs` (relative to the root, sorted) whose names `keep` accepts. Shared with build-web.mjs. */
+export function filesUnder(dirs, keep = () => true) {
   const files = [];
   const walk = (dir) => {
     for (const entry of readdirSync(path.join(ROOT, dir), { withFileTypes: true })) {
       const rel = path.join(dir, entry.name);
       if (entry.isDirectory()) walk(rel);
-      else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) files.push(rel);
+      else if (keep(entry.name)) files.push(rel);
     }
   };
-  for (const dir of SOURCE_DIRS) if (existsSync(path.join(ROOT, dir))) walk(dir);
+  for (const dir of dirs) if (existsSync(path.join(ROOT, dir))) walk(dir);
   return files.sort();
 }
 
