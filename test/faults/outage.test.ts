@@ -1,28 +1,19 @@
-import { randomBytes } from 'node:crypto';
-import { rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../core/config.ts';
-import type { Database } from '../../core/db/database.ts';
 import { createWorkloadRow } from '../../core/sql/create-workload.ts';
 import { RUNNER_HEARTBEAT_MS, RUNNER_LEASE_MS } from '../../core/sql/runners.ts';
 import { getWorkloadRow } from '../../core/sql/transition.ts';
 import type { WorkloadRow } from '../../core/sql/workload-row.ts';
 import { isTerminal } from '../../core/stages.ts';
 import { createSdk, StopWorkloadDocument } from '../../sdk/index.ts';
-import { createNotifyHub, type NotifyHub } from '../../src/live/notify-hub.ts';
-import { type App, buildApp } from '../../src/server.ts';
 import { portBlock } from '../runner/harness.ts';
 import { seedDeployment } from '../support/seed.ts';
 import {
+  type FaultStack,
   killGroup,
-  killProcessesIn,
-  type OwnPostgres,
-  openOwnDatabase,
-  projectRoot,
   type RunnerProcess,
   spawnRunner,
-  startOwnPostgres,
+  startFaultStack,
   waitForRow,
 } from './support.ts';
 
@@ -33,15 +24,8 @@ import {
  */
 const OUTAGE_MS = 40_000;
 
-/** The API's token for this test. */
-const TOKEN = randomBytes(24).toString('hex');
-
-let pg: OwnPostgres;
-let db: Database;
-let live: NotifyHub;
-let app: App;
+let stack: FaultStack;
 let runner: RunnerProcess;
-let root: string;
 const outcome: {
   exited?: WorkloadRow;
   exitRecordedAfterRecoveryMs?: number;
@@ -52,12 +36,8 @@ const outcome: {
 } = {};
 
 beforeAll(async () => {
-  pg = await startOwnPostgres();
-  db = await openOwnDatabase(pg.url);
-  live = createNotifyHub(db);
-  app = buildApp({ config: loadConfig({ HOST: '127.0.0.1', PORT: '0' }), apiToken: TOKEN, db, live });
-  const { url } = await app.start();
-  root = await projectRoot(['counted-printer', 'hello']);
+  stack = await startFaultStack(['counted-printer', 'hello']);
+  const { pg, db, root } = stack;
   runner = spawnRunner({ DATABASE_URL: pg.url, WORKLOAD_PORT_RANGE: portBlock() });
 
   const printerDeployment = await seedDeployment(db, {
@@ -91,7 +71,7 @@ beforeAll(async () => {
   await sleep(RUNNER_LEASE_MS + 3 * RUNNER_HEARTBEAT_MS);
   outcome.printerAfterRecovery = (await getWorkloadRow(db.pool, printer)) ?? undefined;
   outcome.printed = Number(await (await fetch(`http://127.0.0.1:${printerRow.port}/printed`)).text());
-  const sdk = createSdk({ url, token: TOKEN });
+  const sdk = createSdk({ url: stack.url, token: stack.token });
   try {
     outcome.stopped = (await sdk.request(StopWorkloadDocument, { id: printer })).stopWorkload;
   } finally {
@@ -106,14 +86,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await runner?.stop();
-  if (root) {
-    killProcessesIn(root);
-    await rm(root, { recursive: true, force: true });
-  }
-  await app?.stop();
-  await live?.close();
-  await db?.close();
-  await pg?.close();
+  await stack?.close();
 }, 120_000);
 
 describe(`a ${OUTAGE_MS / 1000} s database outage`, () => {

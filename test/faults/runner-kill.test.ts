@@ -1,25 +1,16 @@
-import { randomBytes } from 'node:crypto';
-import { rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../core/config.ts';
-import type { Database } from '../../core/db/database.ts';
 import { createWorkloadRow } from '../../core/sql/create-workload.ts';
 import { RUNNER_LEASE_MS } from '../../core/sql/runners.ts';
 import { isTerminal, sqlStageList, TERMINAL_STAGES, type WorkloadStage } from '../../core/stages.ts';
-import { createNotifyHub, type NotifyHub } from '../../src/live/notify-hub.ts';
-import { type App, buildApp } from '../../src/server.ts';
 import { portBlock } from '../runner/harness.ts';
 import { seedDeployment } from '../support/seed.ts';
 import {
+  type FaultStack,
   killGroup,
-  killProcessesIn,
-  type OwnPostgres,
-  openOwnDatabase,
-  projectRoot,
   type RunnerProcess,
   spawnRunner,
-  startOwnPostgres,
+  startFaultStack,
   waitForRow,
 } from './support.ts';
 
@@ -30,42 +21,23 @@ import {
  */
 const NOTICED_WITHIN_MS = 15_000;
 
-/** The API's token for this test. */
-const TOKEN = randomBytes(24).toString('hex');
-
-let pg: OwnPostgres;
-let db: Database;
-let live: NotifyHub;
-let app: App;
-let root: string;
+let stack: FaultStack;
 /** A "Docker engine" that accepts and never answers: validate waits for its ping (2 s). */
 let silentEngine: Server;
 const silentSockets: Socket[] = [];
 const runners: RunnerProcess[] = [];
 
 beforeAll(async () => {
-  pg = await startOwnPostgres();
-  db = await openOwnDatabase(pg.url);
-  live = createNotifyHub(db);
-  app = buildApp({ config: loadConfig({ HOST: '127.0.0.1', PORT: '0' }), apiToken: TOKEN, db, live });
-  await app.start();
-  root = await projectRoot(['docker-hello', 'slow-build', 'never-listens', 'hello']);
+  stack = await startFaultStack(['docker-hello', 'slow-build', 'never-listens', 'hello']);
   silentEngine = createServer((socket) => silentSockets.push(socket));
   await new Promise<void>((resolve) => silentEngine.listen(0, '127.0.0.1', resolve));
 }, 120_000);
 
 afterAll(async () => {
   for (const runner of runners) await runner.stop();
-  if (root) {
-    killProcessesIn(root);
-    await rm(root, { recursive: true, force: true });
-  }
   for (const socket of silentSockets) socket.destroy();
   silentEngine?.close();
-  await app?.stop();
-  await live?.close();
-  await db?.close();
-  await pg?.close();
+  await stack?.close();
 }, 120_000);
 
 const cases: [WorkloadStage, string, 'auto' | 'local', Record<string, string>, boolean][] = [
@@ -79,6 +51,7 @@ describe('kill -9 of a runner', () => {
   it.each(cases)(
     'in %s: its workload ends failed within 15 s with "Runner <id> stopped responding", its port released',
     async (stage, servicePath, executor, env, secondRunner) => {
+      const { pg, db, root } = stack;
       const runnerEnv = {
         DATABASE_URL: pg.url,
         WORKLOAD_PORT_RANGE: portBlock(),

@@ -1,14 +1,18 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readdirSync, readlinkSync } from 'node:fs';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../../core/config.ts';
 import { type Database, openDatabase } from '../../core/db/database.ts';
 import { type EmbeddedServer, startEmbeddedPostgres } from '../../core/db/embedded.ts';
 import { getWorkloadRow } from '../../core/sql/transition.ts';
 import type { WorkloadRow } from '../../core/sql/workload-row.ts';
+import { createNotifyHub } from '../../src/live/notify-hub.ts';
+import { buildApp } from '../../src/server.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const FIXTURES = join(ROOT, 'test/fixtures');
@@ -45,16 +49,55 @@ export async function startOwnPostgres(): Promise<OwnPostgres> {
   };
 }
 
-/** The migrated database of `url`, for the test's own reads and writes (and an in-process API). */
-export function openOwnDatabase(url: string): Promise<Database> {
-  return openDatabase(url);
-}
-
 /** A project root holding copies of the named fixtures. */
-export async function projectRoot(fixtures: string[]): Promise<string> {
+async function projectRoot(fixtures: string[]): Promise<string> {
   const root = await mkdtemp(join(tmpdir(), 'agentforge-faults-'));
   for (const name of fixtures) await cp(join(FIXTURES, name), join(root, name), { recursive: true });
   return root;
+}
+
+/**
+ * What a fault test runs against: a PostgreSQL of its own, its migrated
+ * database, an in-process API (with its live hub and its sweeper of gone
+ * runners) on port 0, and a project root with copies of `fixtures`.
+ * `close()` ends all of it; the test stops its runner processes first.
+ */
+export interface FaultStack {
+  pg: OwnPostgres;
+  db: Database;
+  /** The API's GraphQL URL, and the token it takes. */
+  url: string;
+  token: string;
+  root: string;
+  close(): Promise<void>;
+}
+
+export async function startFaultStack(fixtures: string[]): Promise<FaultStack> {
+  const token = randomBytes(24).toString('hex');
+  const closers: (() => Promise<void> | void)[] = [];
+  const close = async () => {
+    for (const closer of closers.reverse()) await closer();
+  };
+  try {
+    const pg = await startOwnPostgres();
+    closers.push(() => pg.close());
+    const db = await openDatabase(pg.url);
+    closers.push(() => db.close());
+    const live = createNotifyHub(db);
+    closers.push(() => live.close());
+    const app = buildApp({ config: loadConfig({ HOST: '127.0.0.1', PORT: '0' }), apiToken: token, db, live });
+    const { url } = await app.start();
+    closers.push(() => app.stop());
+    const root = await projectRoot(fixtures);
+    closers.push(async () => {
+      killProcessesIn(root);
+      await rm(root, { recursive: true, force: true });
+    });
+    return { pg, db, url, token, root, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
 }
 
 /** `npm run runner` as the process it runs: node itself (with tsx's loader), so a signal reaches it directly. */
