@@ -8,18 +8,18 @@ import { type LogSubscriber, messageBytes, type UpdateSubscriber } from './subsc
 import { XactSnapshot } from './xact-snapshot.ts';
 
 const EMPTY_READ_RETRY_MS = 50;
+const EMPTY_READS_BEFORE_GIVING_UP = 40;
+/** Notified batches a feed keeps until it can hand them on; past these it reads the table. */
+const MAX_NOTIFIED_BATCHES = 64;
 /**
- * With this many live subscribers or more, a feed wakes them together, once
- * per FANOUT_WINDOW_MS, instead of for every batch: waking a thousand
- * followers for each line of a service printing every 5 ms cost a step and a
- * socket write per follower and line, and the API fell 100 ms behind. A few
+ * With this many live subscribers or more, a feed gathers the batches of
+ * FANOUT_WINDOW_MS and hands them to all of them at once, as one array:
+ * waking a thousand followers for each line of a service printing every
+ * 5 ms cost a step and a socket write per follower and line. A few
  * followers get every batch at once.
  */
 const GROUPED_FANOUT_SUBSCRIBERS = 32;
 const FANOUT_WINDOW_MS = 15;
-/** Notified batches a feed keeps while a read is in flight; past these it reads the table. */
-const MAX_NOTIFIED_BATCHES = 64;
-const EMPTY_READS_BEFORE_GIVING_UP = 40;
 
 export interface FeedOptions {
   /** Rows per log read. */
@@ -37,9 +37,11 @@ export interface FeedOptions {
 
 /**
  * Everything the API knows live about one workload with subscribers. Each
- * notification only raises a "want" mark; one loop per feed turns marks into
- * reads, so however many subscribers and notifications there are, a
- * workload costs one read at a time and each read is shared by all of them.
+ * notification raises a "want" mark (and queues its batch, when it carried
+ * one); one loop per feed hands queued batches on and turns the remaining
+ * marks into reads, so however many subscribers and notifications there
+ * are, a workload costs one read at a time and each read is shared by all
+ * of them.
  */
 export class WorkloadFeed {
   readonly logSubscribers = new Set<LogSubscriber>();
