@@ -8,11 +8,6 @@ import type { LogSink, StageOf } from './types.ts';
 import { normalizeMessage } from './utf8-lines.ts';
 
 export interface LogWriterOptions {
-  /**
-   * When nothing is being written, wait this long for more entries before
-   * sending (default 0: only until the output already read is queued).
-   */
-  flushAfterMs?: number;
   /** This many waiting entries are sent at once, without waiting (default 500). */
   batchSize?: number;
   /** Most rows in one statement when entries pile up behind a batch in flight (default 20 000). */
@@ -55,7 +50,6 @@ export interface LogWriter extends LogSink {
 }
 
 const DEFAULTS = {
-  flushAfterMs: 0,
   batchSize: 500,
   maxRows: 20_000,
   copyAbove: 100,
@@ -107,7 +101,8 @@ export function createLogWriter(
   let queuedBytes = 0;
   let inFlight = 0;
   let inFlightBytes = 0;
-  let timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  /** When nothing is being written: the send of what is queued, once the output already read is in. */
+  let pending: NodeJS.Immediate | undefined;
   let draining: Promise<void> | undefined;
   let failure: LogWriteError | undefined;
   let dropped = 0;
@@ -150,7 +145,7 @@ export function createLogWriter(
     storedBytes += bytes;
     if (draining) return;
     if (queue.length >= o.batchSize) startDrain();
-    else timer ??= o.flushAfterMs > 0 ? setTimeout(startDrain, o.flushAfterMs) : setImmediate(startDrain);
+    else pending ??= setImmediate(startDrain);
   };
 
   /** The one `warn` entry that stands for the lines `write` had to drop. */
@@ -190,11 +185,8 @@ export function createLogWriter(
   const queueInput: LineQueue = { output, space };
 
   const startDrain = () => {
-    if (timer) {
-      if (o.flushAfterMs > 0) clearTimeout(timer as NodeJS.Timeout);
-      else clearImmediate(timer as NodeJS.Immediate);
-    }
-    timer = undefined;
+    if (pending) clearImmediate(pending);
+    pending = undefined;
     draining ??= drain().finally(() => {
       draining = undefined;
     });
