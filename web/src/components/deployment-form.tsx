@@ -2,6 +2,7 @@ import { type FormEvent, useState } from 'react';
 import { CreateDeploymentDocument, type Executor } from '../../../sdk/generated/graphql.ts';
 import { request } from '../lib/api.ts';
 import { useAction } from '../lib/hooks.ts';
+import { SubmitRow } from './submit-row.tsx';
 
 const EXECUTORS: readonly Executor[] = ['auto', 'local', 'docker'];
 
@@ -51,14 +52,7 @@ export function CreateDeploymentForm({ projectId, onCreated }: { projectId: stri
         value={healthCheckPath}
         onChange={(e) => setHealthCheckPath(e.target.value)}
       />
-      <button type="submit" disabled={action.pending}>
-        Create deployment
-      </button>
-      {action.error && (
-        <p className="error" role="alert">
-          {action.error}
-        </p>
-      )}
+      <SubmitRow label="Create deployment" action={action} />
     </form>
   );
 }

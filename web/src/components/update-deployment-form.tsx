@@ -7,6 +7,7 @@ import {
 } from '../../../sdk/generated/graphql.ts';
 import { request } from '../lib/api.ts';
 import { useAction } from '../lib/hooks.ts';
+import { SubmitRow } from './submit-row.tsx';
 
 const POLICIES: readonly RestartPolicy[] = ['never', 'on_failure', 'always'];
 
@@ -88,14 +89,7 @@ export function UpdateDeploymentForm({
       <label>
         pids <input value={values.pidsLimit} onChange={set('pidsLimit')} inputMode="numeric" size={5} />
       </label>
-      <button type="submit" disabled={action.pending}>
-        Save settings
-      </button>
-      {action.error && (
-        <p className="error" role="alert">
-          {action.error}
-        </p>
-      )}
+      <SubmitRow label="Save settings" action={action} />
     </form>
   );
 }

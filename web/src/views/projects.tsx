@@ -6,6 +6,7 @@ import {
 } from '../../../sdk/generated/graphql.ts';
 import { CreateDeploymentForm } from '../components/deployment-form.tsx';
 import { StageBadge } from '../components/stage-badge.tsx';
+import { SubmitRow } from '../components/submit-row.tsx';
 import { request } from '../lib/api.ts';
 import { shortId } from '../lib/format.ts';
 import { useAction, useQuery, useWorkloadUpdates } from '../lib/hooks.ts';
@@ -111,14 +112,7 @@ function CreateProjectForm({ onCreated }: { onCreated: () => void }) {
         value={rootPath}
         onChange={(e) => setRootPath(e.target.value)}
       />
-      <button type="submit" disabled={action.pending}>
-        Create project
-      </button>
-      {action.error && (
-        <p className="error" role="alert">
-          {action.error}
-        </p>
-      )}
+      <SubmitRow label="Create project" action={action} />
     </form>
   );
 }
