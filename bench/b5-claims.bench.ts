@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -9,26 +8,14 @@ import { WORKLOAD_CREATED_CHANNEL } from '../core/sql/create-workload.ts';
 import { registerRunner } from '../core/sql/runners.ts';
 import { sqlStageList, TERMINAL_STAGES } from '../core/stages.ts';
 import type { Benchmark } from './harness.ts';
+import { insertDeployment } from './live-logs.ts';
 
 const WORKLOADS = 1000;
 const RUNNERS = 3;
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 /** A project and deployment whose service path does not exist: each workload is claimed, then fails validate at once. */
-async function seedDeployment(db: pg.Client): Promise<string> {
-  const projectId = randomUUID();
-  const deploymentId = randomUUID();
-  await db.query(
-    `insert into project (id, name, root_path, created_at, updated_at) values ($1, 'b5', $2, now(), now())`,
-    [projectId, tmpdir()],
-  );
-  await db.query(
-    `insert into deployment (id, project_id, service_name, service_path, executor, env, created_at, updated_at)
-     values ($1, $2, 'b5', 'b5-missing', 'local', '[]', now(), now())`,
-    [deploymentId, projectId],
-  );
-  return deploymentId;
-}
+const seedDeployment = (db: pg.Client) => insertDeployment(db, 'b5-missing');
 
 /** `count` pending workloads in one statement, and one wake-up for the runners (delivered at commit). */
 async function queue(db: pg.Client, deploymentId: string, count: number): Promise<void> {

@@ -25,18 +25,24 @@ export function spawnPrinter(env: Record<string, string>): ChildProcess {
   });
 }
 
-/** A project, a deployment and a workload already `running`, inserted directly. */
-export async function runningWorkload(pool: pg.Pool): Promise<string> {
-  const [project, deployment, workload] = [randomUUID(), randomUUID(), randomUUID()];
-  await pool.query(
+/** A project (rooted in the temporary folder) and a local deployment of `servicePath`, inserted directly. */
+export async function insertDeployment(db: Pick<pg.Pool, 'query'>, servicePath: string): Promise<string> {
+  const [project, deployment] = [randomUUID(), randomUUID()];
+  await db.query(
     `insert into project (id, name, root_path, created_at, updated_at) values ($1, 'bench', $2, now(), now())`,
     [project, tmpdir()],
   );
-  await pool.query(
+  await db.query(
     `insert into deployment (id, project_id, service_name, service_path, executor, env, created_at, updated_at)
-     values ($1, $2, 'svc', 'svc', 'local', '[]', now(), now())`,
-    [deployment, project],
+     values ($1, $2, $3, $3, 'local', '[]', now(), now())`,
+    [deployment, project, servicePath],
   );
+  return deployment;
+}
+
+/** A project, a deployment and a workload already `running`, inserted directly. */
+export async function runningWorkload(pool: pg.Pool): Promise<string> {
+  const [deployment, workload] = [await insertDeployment(pool, 'svc'), randomUUID()];
   await pool.query(
     `insert into workload (id, deployment_id, service_path, stage, created_at, updated_at, started_at)
      values ($1, $2, 'svc', 'running', now(), now(), now())`,
