@@ -107,10 +107,13 @@ describe('the log table', () => {
     try {
       await deleter.query('begin');
       await deleter.query('delete from workload where id = $1', [second]);
-      const writing = copyLogBatch(db.pool, second, rowsOf(200), null);
+      // The expectation is attached at once: the refusal can come before the commit's own answer.
+      const refused = expect(copyLogBatch(db.pool, second, rowsOf(200), null)).rejects.toBeInstanceOf(
+        WorkloadGoneError,
+      );
       await waitForLockWait();
       await deleter.query('commit');
-      await expect(writing).rejects.toBeInstanceOf(WorkloadGoneError);
+      await refused;
     } finally {
       deleter.release();
     }
