@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import PQueue from 'p-queue';
-import pg from 'pg';
+import type pg from 'pg';
 import type { Config } from '../core/config.ts';
+import { openPool } from '../core/db/pool.ts';
 import { createPgListener, type PgListener } from '../core/listen/pg-listener.ts';
 import { type Logger, lineWriter, silentLogger } from '../core/logger.ts';
 import { type OrphanSweeper, startOrphanSweeper } from '../core/orphan-sweeper.ts';
@@ -169,13 +170,12 @@ export class Runner {
   }
 
   private createPool(): pg.Pool {
-    const pool = new pg.Pool({
+    return openPool({
       connectionString: this.options.databaseUrl,
       max: this.options.config.runnerConcurrency + 4,
-      application_name: 'agentforge-runner',
+      applicationName: 'agentforge-runner',
+      onIdleError: (error) => this.report('an idle database connection failed', error),
     });
-    pool.on('error', (error) => this.report('an idle database connection failed', error));
-    return pool;
   }
 
   private async startLoop(): Promise<void> {

@@ -2,10 +2,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
-import pg from 'pg';
+import type pg from 'pg';
 import type { Config } from '../core/config.ts';
 import { isLoopback } from '../core/config.ts';
 import type { Database } from '../core/db/database.ts';
+import { openPool } from '../core/db/pool.ts';
 import { type Logger, lineWriter, silentLogger } from '../core/logger.ts';
 import { type OrphanSweeper, startOrphanSweeper } from '../core/orphan-sweeper.ts';
 import { credentialOf } from './auth.ts';
@@ -163,10 +164,8 @@ export function buildApp({ config, apiToken, db, live, logger = silentLogger }: 
     server,
     async start() {
       if (!sweeper) {
-        const pool = new pg.Pool({ connectionString: db.url, max: 1, application_name: 'agentforge-sweep' });
-        pool.on('error', () => {
-          // An idle connection died (server restart): the next sweep opens another.
-        });
+        // A connection that dies (server restart): the next sweep opens another.
+        const pool = openPool({ connectionString: db.url, max: 1, applicationName: 'agentforge-sweep' });
         sweeper = { pool, sweeper: startOrphanSweeper({ pool, selfId: null, log: lineWriter(log) }) };
       }
       await new Promise<void>((resolve, reject) => {

@@ -3,6 +3,7 @@ import type { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import pg from 'pg';
 import { startEmbeddedPostgres } from './embedded.ts';
 import { migrate, openOrm } from './orm.ts';
+import { openPool } from './pool.ts';
 import { checkServerVersion, MIN_SERVER_VERSION_NUM } from './server-version.ts';
 
 /**
@@ -32,10 +33,8 @@ export async function openDatabase(
   url: string,
   options: { migrate?: boolean; minimumServerVersion?: number } = {},
 ): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: url, max: 10, application_name: 'agentforge' });
-  pool.on('error', () => {
-    // An idle client died (server restart, pg_terminate_backend): the pool replaces it.
-  });
+  // A client that dies (server restart, pg_terminate_backend) is replaced on the next checkout.
+  const pool = openPool({ connectionString: url, max: 10, applicationName: 'agentforge' });
   let orm: MikroORM<PostgreSqlDriver>;
   try {
     await checkServerVersion(pool, options.minimumServerVersion ?? MIN_SERVER_VERSION_NUM);

@@ -1,7 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { openPool } from '../../core/db/pool.ts';
 import { readLogs } from '../../core/sql/read-logs.ts';
 import { createLogWriter, type LogWriter } from '../../runner/logs/log-writer.ts';
 import { killPrinters, runningWorkload, spawnPrinter } from '../live/helpers.ts';
@@ -32,8 +33,7 @@ const HIGH_WATER = 5_000;
 const DROPPED = /^(\d+) log lines were dropped: /;
 
 function writerPool(url: string, name: string): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max: 4, application_name: name });
-  pool.on('error', () => {});
+  const pool = openPool({ connectionString: url, max: 4, applicationName: name });
   pools.push(pool);
   return pool;
 }
