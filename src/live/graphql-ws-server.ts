@@ -105,20 +105,48 @@ function sender(socket: WebSocket, tcp: Socket): (data: string) => Promise<void>
     if (typeof data === 'string') socket.send(data);
     else for (const frame of data) tcp.write(frame);
     if (socket.bufferedAmount <= HIGH_WATER_BYTES) return undefined;
-    return new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        tcp.off('drain', done);
-        socket.off('close', done);
-        resolve();
-      };
-      // A client that takes nothing for this long has stopped reading: the subscription goes on, and a
-      // log stream finds the step took too long and ends with LOG_STREAM_OVERFLOW (see notify-hub.ts).
-      const timer = setTimeout(done, SUBSCRIBER_STALL_MS);
-      tcp.on('drain', done);
-      socket.on('close', done);
-    });
+    return drained(socket, tcp);
   };
+}
+
+/**
+ * The sends waiting on each backed-up socket. One 'drain' and one 'close'
+ * listener per socket wake them all (a listener per subscription would pile
+ * up); each has its own deadline.
+ */
+const waitingOn = new WeakMap<Socket, Set<() => void>>();
+
+/**
+ * Resolves when the socket has written what was waiting, closed, or taken
+ * nothing for SUBSCRIBER_STALL_MS since this send: a client that has stopped
+ * reading. Its subscription then goes on, and a log stream finds its step
+ * took too long and ends with LOG_STREAM_OVERFLOW (see notify-hub.ts).
+ */
+function drained(socket: WebSocket, tcp: Socket): Promise<void> {
+  let waiters = waitingOn.get(tcp);
+  if (waiters === undefined) {
+    const all = new Set<() => void>();
+    const wakeAll = () => {
+      tcp.off('drain', wakeAll);
+      socket.off('close', wakeAll);
+      waitingOn.delete(tcp);
+      for (const wake of all) wake();
+    };
+    tcp.on('drain', wakeAll);
+    socket.on('close', wakeAll);
+    waitingOn.set(tcp, all);
+    waiters = all;
+  }
+  const set = waiters;
+  return new Promise<void>((resolve) => {
+    const wake = () => {
+      clearTimeout(timer);
+      set.delete(wake);
+      resolve();
+    };
+    const timer = setTimeout(wake, SUBSCRIBER_STALL_MS);
+    set.add(wake);
+  });
 }
 
 /** Sockets corked in this turn; one setImmediate uncorks them all. */

@@ -72,10 +72,16 @@ describe('a subscriber that stops reading during catch-up', () => {
     // 80 MB of log: more than the kernel's loopback buffers hold for a socket that does not read.
     await fillLog(db.pool, id, 20_000, 4000);
     const socket = await openRawSocket(app.url);
+    // The API runs in this process: ten subscriptions waiting on one socket must not pile up listeners.
+    const warnings: string[] = [];
+    const warned = (warning: Error) => {
+      if (warning.name === 'MaxListenersExceededWarning') warnings.push(warning.message);
+    };
+    process.on('warning', warned);
     try {
       socket.send({ type: 'connection_init', payload: { authorization: app.authorization } });
       await socket.waitFor((m) => m.type === 'connection_ack');
-      const ids = Array.from({ length: 10 }, (_, i) => String(i + 1));
+      const ids = Array.from({ length: 12 }, (_, i) => String(i + 1));
       for (const sub of ids) {
         socket.send({ id: sub, type: 'subscribe', payload: { query: LOGS, variables: { id } } });
       }
@@ -93,7 +99,9 @@ describe('a subscriber that stops reading during catch-up', () => {
         expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
         expect(seqs.length).toBeLessThan(20_000);
       }
+      expect(warnings).toEqual([]);
     } finally {
+      process.off('warning', warned);
       socket.ws.terminate();
     }
   });
