@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { parse } from 'graphql';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LISTENER_APPLICATION_NAME } from '../../core/listen/pg-listener.ts';
 import { transitionWorkload, updateWorkload } from '../../core/sql/transition.ts';
 import { createLogWriter } from '../../runner/logs/log-writer.ts';
 import { WorkloadUpdatedDocument } from '../../sdk/index.ts';
+import { fillLog } from '../front-door/helpers.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { collectLogs, range } from './collect.ts';
@@ -124,6 +127,32 @@ describe('workloadUpdated over graphql-ws', () => {
       'running:4321:99',
       'stopped:4321:99',
     ]);
+  });
+
+  it('gives each state a budget of log entries of its own, as each is a response of its own', async () => {
+    const id = await runningWorkload(db.pool);
+    await fillLog(db.pool, id, 7000);
+    const updates = parse(
+      'subscription ($workloadId: ID!) { workloadUpdated(workloadId: $workloadId) { stage logs(first: 6000) { seq } } }',
+    ) as TypedDocumentNode<
+      { workloadUpdated: { stage: string; logs: { seq: number }[] } },
+      { workloadId: string }
+    >;
+    const seen: string[] = [];
+    let resolveFirst: () => void = () => {};
+    const first = new Promise<void>((r) => {
+      resolveFirst = r;
+    });
+    const done = app.sdk.subscribe(updates, { workloadId: id }, ({ workloadUpdated: w }) => {
+      seen.push(`${w.stage}:${w.logs.length}:${w.logs.at(-1)?.seq}`);
+      resolveFirst();
+    });
+    await first;
+    await updateWorkload(db.pool, id, { port: 4321 });
+    await moveThrough(db.pool, id, ['running', 'stopped']);
+    await done;
+    // 6,000 twice would pass the 10,000 a response may carry, were the budget the subscription's.
+    expect(seen).toEqual(['running:6000:6000', 'running:6000:6000', 'stopped:6000:6000']);
   });
 
   it('joining while changes are being committed: the current state, then every later change, without a gap or a step back', async () => {
