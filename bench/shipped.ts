@@ -83,12 +83,28 @@ export async function startShipped(shape: Shape, databaseUrl: string): Promise<S
   }
 }
 
+/**
+ * BENCH_API_NODE_FLAGS (e.g. `--cpu-prof --cpu-prof-dir=prof`): node flags
+ * for profiling. npm's scripts cannot take them, so the script's own
+ * command (`node scripts/run.mjs <entry>`) is started with them instead of
+ * npm: the same app, though not started the way users start it.
+ */
+const NODE_FLAGS = process.env.BENCH_API_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? [];
+const SCRIPT_ENTRIES: Record<string, string> = { start: 'app/start.ts', runner: 'runner/main.ts' };
+
 /** `npm <args>` in a process group of its own (ours to end), stdout piped, stderr shown. */
 function npm(
   args: string[],
   env: NodeJS.ProcessEnv,
 ): { child: ChildProcess; stop(pid?: number): Promise<void> } {
-  const child = spawn('npm', ['--silent', ...args], {
+  const entry = SCRIPT_ENTRIES[(args[0] === 'run' ? args[1] : args[0]) ?? ''];
+  const [command, argv] =
+    NODE_FLAGS.length > 0 && entry
+      ? [process.execPath, [...NODE_FLAGS, 'scripts/run.mjs', entry]]
+      : ['npm', ['--silent', ...args]];
+  if (command !== 'npm')
+    console.error(`  (BENCH_API_NODE_FLAGS: node ${argv.join(' ')} instead of npm ${args.join(' ')})`);
+  const child = spawn(command, argv, {
     cwd: ROOT,
     env,
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -149,7 +165,8 @@ async function listeningPid(root: number, port: number): Promise<number> {
       .filter((f) => f[1]?.endsWith(hexPort) && f[3] === '0A')
       .map((f) => `socket:[${f[9]}]`),
   );
-  for (const pid of await descendants(root)) {
+  // `root` itself when it is the app (started without npm, see NODE_FLAGS).
+  for (const pid of [root, ...(await descendants(root))]) {
     const fds = await readdir(`/proc/${pid}/fd`).catch(() => [] as string[]);
     for (const fd of fds) {
       if (inodes.has(await readlink(`/proc/${pid}/fd/${fd}`).catch(() => ''))) return pid;
