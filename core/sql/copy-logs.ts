@@ -35,7 +35,8 @@ export interface LogRow {
  * ends elsewhere; without it a missing workload is a WorkloadGoneError.
  *
  * On any error the connection is discarded rather than returned to the pool
- * (the server rolls the transaction back when it goes). Returns the last seq.
+ * (the server rolls the transaction back when it goes). `pool` is one of
+ * core/db/pool.ts. Returns the last seq.
  */
 export async function copyLogBatch(
   pool: pg.Pool,
@@ -44,21 +45,19 @@ export async function copyLogBatch(
   expectedLast: number | null,
 ): Promise<number | null> {
   if (rows.length === 0) return expectedLast ?? 0;
-  const client = await pool.connect();
   // Between our round trips the connection can die (server restart,
-  // pg_terminate_backend): the client then emits 'error', which must not go
-  // unhandled; the next query rejects with it and the catch below discards
-  // the client.
-  const ignore = () => {};
-  client.on('error', ignore);
+  // pg_terminate_backend): the pool's own listener (core/db/pool.ts) keeps
+  // that from being uncaught, the next query rejects with it and the catch
+  // below discards the client.
+  const client = await pool.connect();
   let last: number | null;
   try {
     last = await reserveAndCopy(client, workloadId, rows, expectedLast);
   } catch (error) {
-    release(client, ignore, error);
+    client.release(error instanceof Error ? error : true);
     throw error;
   }
-  release(client, ignore);
+  client.release();
   if (last === null && expectedLast === null) throw new WorkloadGoneError(workloadId);
   return last;
 }
@@ -84,13 +83,6 @@ async function reserveAndCopy(
   await copyRows(client, workloadId, row.base, rows);
   await client.query('commit');
   return row.last;
-}
-
-/** Back to the pool; after an error the connection is closed instead (its state is unknown). */
-function release(client: pg.PoolClient, listener: () => void, error?: unknown) {
-  client.off('error', listener);
-  if (error === undefined) client.release();
-  else client.release(error instanceof Error ? error : true);
 }
 
 /** Rows per CopyData chunk: big enough to amortise a write, small enough to stream. */

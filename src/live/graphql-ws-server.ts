@@ -123,30 +123,31 @@ const waitingOn = new WeakMap<Socket, Set<() => void>>();
  * took too long and ends with LOG_STREAM_OVERFLOW (see notify-hub.ts).
  */
 function drained(socket: WebSocket, tcp: Socket): Promise<void> {
-  let waiters = waitingOn.get(tcp);
-  if (waiters === undefined) {
-    const all = new Set<() => void>();
-    const wakeAll = () => {
-      tcp.off('drain', wakeAll);
-      socket.off('close', wakeAll);
-      waitingOn.delete(tcp);
-      for (const wake of all) wake();
-    };
-    tcp.on('drain', wakeAll);
-    socket.on('close', wakeAll);
-    waitingOn.set(tcp, all);
-    waiters = all;
-  }
-  const set = waiters;
+  const waiters = waitingOn.get(tcp) ?? watchDrain(socket, tcp);
   return new Promise<void>((resolve) => {
     const wake = () => {
       clearTimeout(timer);
-      set.delete(wake);
+      waiters.delete(wake);
       resolve();
     };
     const timer = setTimeout(wake, SUBSCRIBER_STALL_MS);
-    set.add(wake);
+    waiters.add(wake);
   });
+}
+
+/** The socket's set of waiting sends, woken all at once by its next 'drain' or its 'close'. */
+function watchDrain(socket: WebSocket, tcp: Socket): Set<() => void> {
+  const waiters = new Set<() => void>();
+  const wakeAll = () => {
+    tcp.off('drain', wakeAll);
+    socket.off('close', wakeAll);
+    waitingOn.delete(tcp);
+    for (const wake of waiters) wake();
+  };
+  tcp.on('drain', wakeAll);
+  socket.on('close', wakeAll);
+  waitingOn.set(tcp, waiters);
+  return waiters;
 }
 
 /** Sockets corked in this turn; one setImmediate uncorks them all. */

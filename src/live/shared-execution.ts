@@ -95,7 +95,7 @@ function eventExecutor(args: ExecutionArgs, text: string): (event: unknown) => R
  * Per event, a context that is the operation's with a log budget of its
  * own, made only when a field asks for it (few selections read logs in a
  * subscription): Object.create with a property descriptor per event cost
- * 0.7 µs, a fifth of what executing a log entry's selection does.
+ * 0.7 µs: 4 % of the API's CPU in a profile of the B1 benchmark.
  */
 function eventContexts(operationContext: unknown): () => unknown {
   if (typeof operationContext !== 'object' || operationContext === null) return () => operationContext;

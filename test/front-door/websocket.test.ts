@@ -72,7 +72,8 @@ describe('a subscriber that stops reading during catch-up', () => {
     // 80 MB of log: more than the kernel's loopback buffers hold for a socket that does not read.
     await fillLog(db.pool, id, 20_000, 4000);
     const socket = await openRawSocket(app.url);
-    // The API runs in this process: ten subscriptions waiting on one socket must not pile up listeners.
+    // The API runs in this process: twelve subscriptions waiting on one socket (more than the
+    // ten listeners Node warns past) must not pile up listeners.
     const warnings: string[] = [];
     const warned = (warning: Error) => {
       if (warning.name === 'MaxListenersExceededWarning') warnings.push(warning.message);

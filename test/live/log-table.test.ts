@@ -1,5 +1,5 @@
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPool } from '../../core/db/pool.ts';
 import { copyLogBatch } from '../../core/sql/copy-logs.ts';
 import { insertLogBatch, WorkloadGoneError } from '../../core/sql/insert-logs.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
@@ -129,7 +129,7 @@ describe('the log table', () => {
     const url = new URL(db.url);
     url.username = role;
     url.password = 'writer-test';
-    const limited = new pg.Pool({ connectionString: url.toString(), max: 2 });
+    const limited = openPool({ connectionString: url.toString(), max: 2, applicationName: role });
     try {
       const id = await runningWorkload(db.pool);
       expect(await copyLogBatch(limited, id, rowsOf(250), 0)).toBe(250);
